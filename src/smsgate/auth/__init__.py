@@ -1,0 +1,1 @@
+"""Realm authentication: argon2id hashes, verified-credential cache, lockout."""

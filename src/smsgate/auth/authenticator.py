@@ -1,0 +1,208 @@
+"""`Authenticator`: decides whether a request's realm and password are good, cheaply.
+
+Storage-agnostic: it is given `lookup(realm) -> RealmCredential | None` and keeps three
+in-memory structures in front of it:
+
+1. a realm -> credential map refreshed by `lookup` every `credential_ttl` seconds (default
+   5 s). Unknown realms are remembered too, so a flood of made-up names costs one lookup per
+   name per TTL and takes the same path as a known realm. A password changed by *another
+   process* therefore takes effect here up to `credential_ttl` later; changes made in this
+   process call `invalidate(realm)` and take effect at once.
+2. `VerifiedCredentials`: (realm, password, version) triples that passed argon2 recently.
+3. `Lockout`: failures per `("realm", name)` and per `("addr", client)`.
+
+The hot path (credential map hit, verified-cache hit, nothing locked) awaits nothing: a few
+dict lookups and one HMAC-SHA256. On a miss argon2 runs in an executor thread, never on the
+event loop; at most `max_concurrent_hashes` verifications run at once (each takes 64 MiB), and
+identical concurrent checks (same realm, password and hash) share one verification, so a cold
+start under load costs one argon2 run per distinct credential, not one per request.
+
+Unknown realms are verified against a dummy hash made with the same hasher, so a wrong
+password for an existing realm and any password for a missing realm cost the same time.
+A cached entry counts only for the credential's current `version`; stores must bump the
+version on every password change (a changed hash under the same version is caught too, when
+the credential map refreshes).
+"""
+
+import asyncio
+import os
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Final, TypeVar
+
+from argon2 import PasswordHasher
+
+from smsgate.auth.cache import VerifiedCredentials
+from smsgate.auth.lockout import Lockout, LockoutKey
+from smsgate.auth.passwords import DEFAULT_HASHER, generate_password, hash_password, verify_password
+from smsgate.constants import AUTH_CACHE_MAX_ENTRIES
+
+CREDENTIAL_TTL_SECONDS: Final = 5.0
+"""How long a looked-up credential (or its absence) is trusted before `lookup` runs again."""
+
+
+@dataclass(frozen=True, slots=True)
+class RealmCredential:
+    """What the authenticator needs to know about a realm. The hash stays out of `repr`."""
+
+    realm_id: int
+    name: str
+    password_hash: str = field(repr=False)
+    version: int
+
+
+Lookup = Callable[[str], Awaitable[RealmCredential | None]]
+
+# In-flight verification key: (hash being checked, or None for the dummy; triple fingerprint).
+_CheckKey = tuple[str | None, bytes]
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class Authenticator:
+    """Realm authentication with caching, lockout and off-loop argon2. Use from one loop."""
+
+    def __init__(
+        self,
+        lookup: Lookup,
+        *,
+        credential_ttl: float = CREDENTIAL_TTL_SECONDS,
+        max_credentials: int = AUTH_CACHE_MAX_ENTRIES,
+        verified: VerifiedCredentials | None = None,
+        lockout: Lockout | None = None,
+        hasher: PasswordHasher = DEFAULT_HASHER,
+        max_concurrent_hashes: int | None = None,
+        executor: Executor | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if credential_ttl <= 0 or max_credentials < 1:
+            raise ValueError("credential_ttl must be positive and max_credentials at least 1")
+        self._lookup = lookup
+        self._credential_ttl = credential_ttl
+        self._max_credentials = max_credentials
+        self._verified = verified if verified is not None else VerifiedCredentials(clock=clock)
+        self._lockout = lockout if lockout is not None else Lockout(clock=clock)
+        self._hasher = hasher
+        self._executor = executor
+        self._clock = clock
+        self._hash_slots = asyncio.Semaphore(max_concurrent_hashes or os.cpu_count() or 4)
+        self._dummy_hash: str | None = None  # made lazily, in a worker thread
+        # realm -> (expires_at, credential or None for "no such realm"); oldest first.
+        self._credentials: OrderedDict[str, tuple[float, RealmCredential | None]] = OrderedDict()
+        self._loading: dict[str, asyncio.Future[RealmCredential | None]] = {}
+        self._checking: dict[_CheckKey, asyncio.Future[bool]] = {}
+
+    async def authenticate(
+        self, realm: str, password: str | None, client: str | None
+    ) -> RealmCredential | None:
+        """The realm's credential if `password` is right and neither key is locked, else None.
+
+        `client` is the peer address (None when unknown: only the realm is then counted).
+        Errors from `lookup` propagate and count as no failure.
+        """
+        realm_key: LockoutKey = ("realm", realm)
+        addr_key: LockoutKey | None = ("addr", client) if client is not None else None
+        lockout = self._lockout
+        if lockout.is_locked(realm_key) or (addr_key is not None and lockout.is_locked(addr_key)):
+            return None
+        if not password:
+            self._fail(realm_key, addr_key)
+            return None
+
+        entry = self._credentials.get(realm)
+        if entry is not None and self._clock() < entry[0]:
+            credential = entry[1]
+        else:
+            credential = await self._coalesce(self._loading, realm, partial(self._load, realm))
+
+        if credential is None:
+            fingerprint = self._verified.fingerprint(realm, password, 0)
+            await self._coalesce(
+                self._checking, (None, fingerprint), partial(self._dummy, password)
+            )
+            self._fail(realm_key, addr_key)
+            return None
+        if self._verified.get(realm, password, credential.version):
+            lockout.record_success(realm_key)
+            return credential
+
+        fingerprint = self._verified.fingerprint(realm, password, credential.version)
+        check = partial(self._check, credential.password_hash, password)
+        if not await self._coalesce(self._checking, (credential.password_hash, fingerprint), check):
+            self._fail(realm_key, addr_key)
+            return None
+        self._verified.put(realm, password, credential.version)
+        lockout.record_success(realm_key)  # the address keeps its count: see lockout.py
+        return credential
+
+    def invalidate(self, realm: str) -> None:
+        """Forget what is known about `realm`; call after changing its password in-process."""
+        self._credentials.pop(realm, None)
+        self._verified.invalidate_realm(realm)
+
+    def __repr__(self) -> str:
+        return (
+            f"Authenticator(credentials={len(self._credentials)}, "
+            f"verified={self._verified!r}, lockout={self._lockout!r})"
+        )
+
+    def _fail(self, realm_key: LockoutKey, addr_key: LockoutKey | None) -> None:
+        self._lockout.record_failure(realm_key)
+        if addr_key is not None:
+            self._lockout.record_failure(addr_key)
+
+    async def _load(self, realm: str) -> RealmCredential | None:
+        credential = await self._lookup(realm)
+        previous = self._credentials.pop(realm, None)
+        if previous is not None and previous[1] is not None:
+            old = previous[1]
+            if credential is None or credential.password_hash != old.password_hash:
+                self._verified.invalidate_realm(realm)
+        while len(self._credentials) >= self._max_credentials:
+            self._credentials.popitem(last=False)
+        self._credentials[realm] = (self._clock() + self._credential_ttl, credential)
+        return credential
+
+    async def _check(self, password_hash: str, password: str) -> bool:
+        verify = partial(verify_password, password_hash, password, hasher=self._hasher)
+        async with self._hash_slots:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, verify)
+
+    async def _dummy(self, password: str) -> bool:
+        async with self._hash_slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, self._verify_dummy, password)
+
+    def _verify_dummy(self, password: str) -> bool:
+        """Spend one verification's time on a realm that does not exist (worker thread)."""
+        dummy = self._dummy_hash
+        if dummy is None:  # a race here only makes two equivalent dummies
+            dummy = self._dummy_hash = hash_password(generate_password(), hasher=self._hasher)
+        verify_password(dummy, password, hasher=self._hasher)
+        return False
+
+    @staticmethod
+    async def _coalesce(
+        inflight: dict[_K, asyncio.Future[_V]],
+        key: _K,
+        start: Callable[[], Coroutine[Any, Any, _V]],
+    ) -> _V:
+        """Run `start()` once for concurrent callers with the same key; all get its result.
+
+        The shared task is shielded: a caller that is cancelled does not cancel the others.
+        """
+        future = inflight.get(key)
+        if future is None:
+            future = asyncio.create_task(start())
+            inflight[key] = future
+
+            def forget(done: asyncio.Future[_V]) -> None:
+                if inflight.get(key) is done:
+                    del inflight[key]
+
+            future.add_done_callback(forget)
+        return await asyncio.shield(future)

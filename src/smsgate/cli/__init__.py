@@ -1,0 +1,1 @@
+"""The `smsgate` admin command line (Typer)."""

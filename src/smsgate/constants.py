@@ -1,0 +1,41 @@
+"""Every fixed limit of the gateway in one place, each with the reason for its value.
+
+Tunables that an operator may want to change live in `settings.py`; these are the limits that
+come from the WhatCounts contract, the SMS standards or the SMPP 3.4 specification.
+"""
+
+from typing import Final
+
+# --- WhatCounts api_web contract (shared/reference/whatcounts-send-message-to-phone.txt) ---
+SUPPORTED_COMMAND: Final = "smssendmessagetophone"  # the only command this gateway serves
+MAX_MESSAGE_CHARS: Final = 160  # "limited to 160 characters" (Unicode code points)
+MAX_PHONE_DIGITS: Final = 15  # E.164 allows at most 15 digits including the country code
+SUCCESS_REPLY: Final = "SUCCESS: Sending message to phone was successful"
+
+# --- GSM 03.38 / 03.40 message sizes (TP-UD is 140 octets) ---
+GSM7_SINGLE_SEPTETS: Final = 160  # 140 octets * 8 / 7
+GSM7_CONCAT_SEPTETS: Final = 153  # 6-octet UDH + 1 fill bit leave 153 septets per part
+UCS2_SINGLE_UNITS: Final = 70  # 140 octets / 2 octets per UTF-16 unit
+UCS2_CONCAT_UNITS: Final = 67  # (140 - 6 UDH octets) / 2
+MAX_CONCAT_PARTS: Final = 255  # the 8-bit UDH part counter
+
+# --- SMPP 3.4 ---
+SMPP_HEADER_LEN: Final = 16  # command_length, command_id, command_status, sequence_number
+SMPP_MAX_PDU_LEN: Final = 64 * 1024  # larger frames are treated as garbage (spec has no limit)
+SMPP_MAX_SEQUENCE: Final = 0x7FFFFFFF  # sequence_number range is 0x00000001..0x7FFFFFFF
+DATA_CODING_GSM7: Final = 0x00  # SMSC default alphabet
+DATA_CODING_UCS2: Final = 0x08  # ISO/IEC 10646 (UCS-2, big endian)
+ESM_CLASS_UDHI: Final = 0x40  # user data begins with a UDH
+ESM_CLASS_RECEIPT: Final = 0x04  # deliver_sm carries an SMSC delivery receipt
+REGISTERED_DELIVERY_FINAL: Final = 0x01  # request a receipt on final outcome
+
+# --- Authentication ---
+AUTH_CACHE_TTL_SECONDS: Final = 300.0  # a verified (realm, password) pair skips argon2 this long
+AUTH_CACHE_MAX_ENTRIES: Final = 10_000  # bound memory; oldest entries are evicted first
+LOCKOUT_THRESHOLD: Final = 10  # wrong passwords per realm or client address in the window ...
+LOCKOUT_WINDOW_SECONDS: Final = 60.0  # ... counted over this sliding window ...
+LOCKOUT_SECONDS: Final = 300.0  # ... lock that key out this long (same FAILURE text)
+
+# --- Storage ---
+GROUP_COMMIT_MAX_BATCH: Final = 2000  # rows in one accept transaction; bounds commit latency
+SQLITE_BUSY_TIMEOUT_MS: Final = 5000  # CLI and server share the file; wait rather than fail

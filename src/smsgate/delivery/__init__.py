@@ -1,0 +1,1 @@
+"""Delivery path: queue -> SMPP -> receipts, and inbound (MO) handling."""

@@ -1,0 +1,117 @@
+"""The rules of WhatCounts' `smssendmessagetophone` command, as pure functions.
+
+`parse_args` folds the long and short argument names into one record; `validate` applies the
+failure table in its documented order (after realm and password, which need the store); `reply`
+formats the single `text/plain` line a client reads. The HTTP adapter only moves bytes in and
+out of these functions.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from smsgate.constants import MAX_MESSAGE_CHARS, SUCCESS_REPLY, SUPPORTED_COMMAND
+from smsgate.domain.model import SenderCode
+from smsgate.domain.phone import phone_error
+
+# Every alias a client may use, mapped to the one field it fills.
+ALIASES: dict[str, str] = {
+    "c": "command",
+    "cmd": "command",
+    "r": "realm",
+    "realm": "realm",
+    "p": "password",
+    "pwd": "password",
+    "phone": "phone",
+    "sender_code": "sender_code",
+    "message_text": "message_text",
+}
+
+REALM_MISSING = "Unable to determine customer account (realm)"
+NO_MATCH = "Realm and password do not match"
+TEMPORARILY_UNAVAILABLE = "Temporarily unable to accept messages, try again later"
+SENDER_REQUIRED = "Sender code is required"
+TEXT_EMPTY = "Message text cannot be empty."
+TEXT_TOO_LONG = f"Message text cannot be more than {MAX_MESSAGE_CHARS} characters long"
+MAX_REASON_CHARS = 120  # a reason repeats client values; keep the line short
+
+
+@dataclass(frozen=True, slots=True)
+class SendArgs:
+    """The arguments of one request; None where the client did not send the argument."""
+
+    command: str | None = None
+    realm: str | None = None
+    password: str | None = None
+    phone: str | None = None
+    sender_code: str | None = None
+    message_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Valid:
+    """A request that passed every check that does not need the store."""
+
+    phone: str  # digits only, not yet normalised
+    sender: SenderCode
+    text: str
+
+
+def parse_args(*sources: Iterable[tuple[str, str]]) -> SendArgs:
+    """Fold (name, value) pairs into SendArgs. Earlier sources win (pass the POST body before
+    the query string); within a source the first occurrence of a field wins, whichever alias
+    carried it. Unknown names are ignored."""
+    fields: dict[str, str] = {}
+    for pairs in sources:
+        seen: dict[str, str] = {}
+        for name, value in pairs:
+            field = ALIASES.get(name.lower())
+            if field is not None and field not in seen:
+                seen[field] = value
+        for field, value in seen.items():
+            fields.setdefault(field, value)
+    return SendArgs(**fields)
+
+
+def is_supported(command: str | None) -> bool:
+    return command is not None and command.strip().lower() == SUPPORTED_COMMAND
+
+
+def validate(args: SendArgs, realm_id: int, sender: SenderCode | None) -> Valid | str:
+    """Check an authenticated request; return Valid or the FAILURE reason.
+
+    `sender` is the sender code named by the request as found in the store (any realm), or None.
+    """
+    if not is_supported(args.command):
+        return f"Unsupported command {args.command or ''}".rstrip()
+    reason = phone_error(args.phone)
+    if reason is not None:
+        return reason
+    code = (args.sender_code or "").strip()
+    if not code:
+        return SENDER_REQUIRED
+    if sender is None or sender.realm_id != realm_id:
+        return f"Sender code {code} not found in realm"
+    text = args.message_text
+    if text is None or not text.strip():
+        return TEXT_EMPTY
+    if len(text) > MAX_MESSAGE_CHARS:
+        return TEXT_TOO_LONG
+    assert args.phone is not None  # phone_error() returned None
+    return Valid(phone=args.phone.strip(), sender=sender, text=text)
+
+
+def opted_out_reason(phone: str, sender_code: str) -> str:
+    return f"Phone {phone} has opted out of sender code {sender_code}"
+
+
+def failure(reason: str, password: str | None = None) -> str:
+    """The FAILURE line: one line, no ':' after the prefix, never the password."""
+    if password and password in reason:
+        reason = reason.replace(password, "***")
+    cleaned = "".join(ch if ch.isprintable() and ch != ":" else " " for ch in reason)
+    text = " ".join(cleaned.split())[:MAX_REASON_CHARS].rstrip()
+    return f"FAILURE: {text}"
+
+
+def success() -> str:
+    return SUCCESS_REPLY

@@ -1,0 +1,1 @@
+"""HTTP adapter: the WhatCounts api_web front door."""

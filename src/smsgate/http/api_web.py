@@ -1,0 +1,135 @@
+"""The `api_web` endpoint: HTTP in, one `SUCCESS:`/`FAILURE:` line out.
+
+A bare ASGI callable rather than a framework route: this is the hot path, and the work per
+request (parse, check, hand to the group commit) is small enough that routing, dependency
+injection and response classes would cost more than the work itself. The order of the checks is
+the failure table of WhatCounts' documentation; the rules themselves are in `domain.send`.
+Every reply is HTTP 200 `text/plain`: WhatCounts clients raise on 4xx/5xx before they read the
+body, so a failure must travel in the body.
+"""
+
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from smsgate.auth.authenticator import Authenticator
+from smsgate.domain import send
+from smsgate.domain.encoding import segment
+from smsgate.domain.model import NewMessage
+from smsgate.domain.phone import normalise_phone
+from smsgate.metrics import API_REQUESTS
+from smsgate.store.accept import Accepter, Outcome
+from smsgate.store.directory import SenderDirectory
+from smsgate.store.errors import StoreUnavailable
+from smsgate.store.ids import new_message_id
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024  # a valid request is under 1 KiB; refuse to buffer more
+_HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
+_FORM = b"application/x-www-form-urlencoded"
+
+Scope = dict[str, Any]
+
+
+def _pairs(raw: bytes) -> list[tuple[str, str]]:
+    # Raw UTF-8 and percent-encoded UTF-8 both decode; '+' and %20 are spaces.
+    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+class ApiWeb:
+    """ASGI app answering WhatCounts' `smssendmessagetophone`."""
+
+    def __init__(
+        self,
+        auth: Authenticator,
+        senders: SenderDirectory,
+        accepter: Accepter,
+        *,
+        default_country_code: str,
+    ) -> None:
+        self._auth = auth
+        self._senders = senders
+        self._accepter = accepter
+        self._country_code = default_country_code
+
+    async def __call__(self, scope: Scope, receive: Any, send_: Any) -> None:
+        body = await self._form_body(scope, receive) if scope["method"] == "POST" else b""
+        args = send.parse_args(_pairs(body), _pairs(scope["query_string"]))
+        client = scope.get("client")
+        try:
+            line, result = await self.handle(args, client[0] if client else None)
+        except Exception:  # never a traceback to the client, never a false SUCCESS
+            log.exception("api_web request failed")
+            line, result = send.failure(send.TEMPORARILY_UNAVAILABLE), "error"
+        API_REQUESTS.labels(result).inc()
+        payload = line.encode()
+        await send_(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [*_HEADERS, (b"content-length", str(len(payload)).encode())],
+            }
+        )
+        await send_({"type": "http.response.body", "body": payload})
+
+    async def handle(self, args: send.SendArgs, client: str | None) -> tuple[str, str]:
+        """The reply line and a metrics label for one request."""
+        realm = (args.realm or "").strip()
+        if not realm:
+            return send.failure(send.REALM_MISSING), "bad_request"
+        try:
+            credential = await self._auth.authenticate(realm, args.password, client)
+        except Exception as exc:  # the store could not be read
+            log.error("realm lookup failed: %s", exc)
+            return send.failure(send.TEMPORARILY_UNAVAILABLE), "unavailable"
+        if credential is None:
+            return send.failure(send.NO_MATCH), "unauthorised"
+        code = (args.sender_code or "").strip()
+        sender = await self._senders.get(code) if code else None
+        checked = send.validate(args, credential.realm_id, sender)
+        if isinstance(checked, str):
+            return send.failure(checked, args.password), "bad_request"
+        segmented = segment(checked.text)
+        message = NewMessage(
+            id=new_message_id(),
+            realm_id=credential.realm_id,
+            sender_code=checked.sender.code,
+            phone=normalise_phone(checked.phone, self._country_code),
+            text=checked.text,
+            encoding=segmented.encoding.value,
+            parts=segmented.count,
+            created_at=time.time(),
+        )
+        try:
+            outcome = await self._accepter.accept(message)
+        except StoreUnavailable:
+            return send.failure(send.TEMPORARILY_UNAVAILABLE), "unavailable"
+        if outcome is Outcome.OPTED_OUT:
+            reason = send.opted_out_reason(checked.phone, checked.sender.code)
+            return send.failure(reason, args.password), "opted_out"
+        return send.success(), "accepted"
+
+    @staticmethod
+    async def _form_body(scope: Scope, receive: Any) -> bytes:
+        """The POST body if it is a form (other content types are ignored, like WhatCounts)."""
+        content_type = b""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.split(b";", 1)[0].strip().lower()
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= MAX_BODY_BYTES:
+                chunks.append(chunk)
+            more = message.get("more_body", False)
+        if content_type not in (_FORM, b"") or size > MAX_BODY_BYTES:
+            return b""
+        return b"".join(chunks)

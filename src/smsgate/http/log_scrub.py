@@ -1,0 +1,56 @@
+"""Keep realm passwords out of every log line.
+
+WhatCounts clients put the password in the query string (`p=` or `pwd=`), and the access log
+prints the query string. This filter, installed on every handler, rewrites each record's final
+text with the values of `p` and `pwd` (and their percent-encoded or upper-case spellings)
+replaced by `***`, whatever logger produced it.
+"""
+
+import logging
+import re
+from typing import Any
+
+# p= or pwd= at the start of a query string or after ?, &, ; or whitespace; value up to & or space.
+_SECRET = re.compile(r"(?i)((?:^|[?&;\s\"'])(?:p|pwd)=)[^&\s\"']*")
+
+
+def scrub(text: str) -> str:
+    return _SECRET.sub(r"\1***", text)
+
+
+class ScrubSecrets(logging.Filter):
+    """Rewrites a record's message so that no password value survives."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = scrub(record.exc_text)
+        return True
+
+
+def logging_config(level: str = "info", *, access_log: bool = True) -> dict[str, Any]:
+    """A `logging.config.dictConfig` dict for uvicorn and smsgate with the filter installed."""
+    handler = {
+        "class": "logging.StreamHandler",
+        "formatter": "plain",
+        "filters": ["scrub"],
+        "stream": "ext://sys.stderr",
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"scrub": {"()": ScrubSecrets}},
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level.upper()},
+        "loggers": {
+            "uvicorn": {"level": level.upper()},
+            "uvicorn.error": {"level": level.upper()},
+            "uvicorn.access": {"level": "INFO" if access_log else "WARNING"},
+        },
+    }

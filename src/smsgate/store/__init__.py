@@ -1,0 +1,1 @@
+"""Durable storage: schema, migrations, repository, group commit."""

@@ -1,0 +1,125 @@
+"""Group commit: the one place where accepted messages become durable.
+
+Every api_web request that passed validation hands its message to `Accepter.accept` and waits.
+A single committer task takes everything that is waiting, and in ONE transaction re-reads the
+opt-out list for the whole batch and inserts the messages that are not opted out. Only after
+that transaction has committed (on SQLite: WAL + synchronous=FULL, so it is on disk) do the
+waiting requests learn their result. If the transaction fails, every request in the batch gets
+`StoreUnavailable` and none of them is told SUCCESS.
+
+Batching is natural, with no timer: while one commit is in flight, new requests queue up and
+form the next batch, so the batch grows with load and a lone request waits for one fsync.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from enum import Enum
+
+from sqlalchemy import insert
+
+from smsgate.constants import GROUP_COMMIT_MAX_BATCH
+from smsgate.domain.model import NewMessage, Status
+from smsgate.metrics import COMMIT_BATCH, COMMIT_FAILURES
+from smsgate.store import schema as s
+from smsgate.store.database import Database
+from smsgate.store.errors import StoreUnavailable
+from smsgate.store.optouts import blocked_pairs
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(Enum):
+    ACCEPTED = "accepted"
+    OPTED_OUT = "opted_out"
+
+
+_Pending = tuple[NewMessage, "asyncio.Future[Outcome]"]
+
+
+class Accepter:
+    """Commits accepted messages in batches; see the module docstring."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_batch: int = GROUP_COMMIT_MAX_BATCH,
+        on_committed: Callable[[Sequence[NewMessage]], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._on_committed = on_committed
+        self._waiting: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="smsgate-group-commit")
+
+    async def stop(self) -> None:
+        """Commit what is waiting, then stop."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def accept(self, message: NewMessage) -> Outcome:
+        """Wait until `message` is durably queued (ACCEPTED) or refused as opted out."""
+        if self._closing or self._task is None:
+            raise StoreUnavailable("the gateway is shutting down")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, future))
+        self._wakeup.set()
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._waiting:
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: self._max_batch]
+                await self._commit(batch)
+            if self._closing:
+                return
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        COMMIT_BATCH.observe(len(batch))
+        try:
+            committed, refused = await self._write([m for m, _ in batch])
+        except Exception as exc:  # any failure: nobody in the batch may hear SUCCESS
+            COMMIT_FAILURES.inc()
+            log.error("commit of %d messages failed: %s", len(batch), exc)
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(StoreUnavailable(str(exc)))
+            return
+        for message, future in batch:
+            if not future.done():  # the request may have been cancelled (client went away)
+                outcome = Outcome.OPTED_OUT if message.id in refused else Outcome.ACCEPTED
+                future.set_result(outcome)
+        if committed and self._on_committed is not None:
+            self._on_committed(committed)
+
+    async def _write(self, batch: list[NewMessage]) -> tuple[list[NewMessage], set[str]]:
+        async with self._db.writer.begin() as conn:
+            blocked = await blocked_pairs(
+                conn, ((m.realm_id, m.sender_code, m.phone) for m in batch)
+            )
+            refused = {m.id for m in batch if (m.realm_id, m.sender_code, m.phone) in blocked}
+            committed = [m for m in batch if m.id not in refused]
+            if committed:
+                now = time.time()
+                await conn.execute(
+                    insert(s.messages),
+                    [
+                        {**asdict(m), "status": Status.QUEUED.value, "updated_at": now}
+                        for m in committed
+                    ],
+                )
+        return committed, refused

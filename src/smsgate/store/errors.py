@@ -1,0 +1,17 @@
+"""Errors the store raises; adapters turn them into FAILURE lines or CLI messages."""
+
+
+class StoreError(Exception):
+    """Base class for store errors with a user-facing one-line message."""
+
+
+class NotFound(StoreError):
+    """The named realm, sender code or opt-out does not exist."""
+
+
+class AlreadyExists(StoreError):
+    """A realm or sender code with that name already exists."""
+
+
+class StoreUnavailable(StoreError):
+    """The database could not commit (down, locked too long, disk full)."""

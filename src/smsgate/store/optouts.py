@@ -1,0 +1,171 @@
+"""The opt-out list and its append-only audit ledger.
+
+Phones arrive here already normalised (`domain.phone.normalise_phone`); sender code "" means the
+opt-out covers every sender code of the realm. Every change writes a ledger row in the same
+transaction, so the list and its history cannot disagree.
+"""
+
+import time
+from collections.abc import Iterable
+
+from sqlalchemy import and_, delete, insert, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import IntegrityError
+
+from smsgate.domain.model import OptOut
+from smsgate.store import schema as s
+from smsgate.store.database import Database
+
+REALM_WIDE = ""  # the sender_code value of a realm-wide opt-out
+
+
+async def blocked_pairs(
+    conn: AsyncConnection, wanted: Iterable[tuple[int, str, str]]
+) -> set[tuple[int, str, str]]:
+    """Which (realm_id, sender_code, phone) triples are opted out, read inside `conn`'s
+    transaction so the answer is as fresh as the commit that uses it."""
+    wanted = set(wanted)
+    if not wanted:
+        return set()
+    keys = {(realm_id, phone) for realm_id, _code, phone in wanted}
+    rows = await conn.execute(
+        select(s.opt_outs.c.realm_id, s.opt_outs.c.phone, s.opt_outs.c.sender_code).where(
+            tuple_(s.opt_outs.c.realm_id, s.opt_outs.c.phone).in_(keys)
+        )
+    )
+    scopes: dict[tuple[int, str], set[str]] = {}
+    for realm_id, phone, code in rows:
+        scopes.setdefault((realm_id, phone), set()).add(code)
+    return {
+        (realm_id, code, phone)
+        for realm_id, code, phone in wanted
+        if (found := scopes.get((realm_id, phone))) and (REALM_WIDE in found or code in found)
+    }
+
+
+class OptOutStore:
+    """Adds, removes and lists opt-outs, keeping the ledger."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self,
+        realm_id: int,
+        phone: str,
+        sender_code: str = REALM_WIDE,
+        *,
+        source: str,
+        inbound_id: int | None = None,
+        conn: AsyncConnection | None = None,
+    ) -> bool:
+        """Opt `phone` out; False if it already was (the ledger still records the request)."""
+        if conn is None:
+            async with self._db.writer.begin() as own:
+                return await self.add(
+                    realm_id, phone, sender_code, source=source, inbound_id=inbound_id, conn=own
+                )
+        now = time.time()
+        await self._ledger(conn, realm_id, phone, sender_code, "out", source, inbound_id, now)
+        try:
+            async with conn.begin_nested():
+                await conn.execute(
+                    insert(s.opt_outs).values(
+                        realm_id=realm_id,
+                        phone=phone,
+                        sender_code=sender_code,
+                        source=source,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def remove(
+        self,
+        realm_id: int,
+        phone: str,
+        sender_code: str = REALM_WIDE,
+        *,
+        source: str,
+        inbound_id: int | None = None,
+        conn: AsyncConnection | None = None,
+    ) -> bool:
+        """Opt `phone` back in for exactly that scope; False if there was nothing to remove."""
+        if conn is None:
+            async with self._db.writer.begin() as own:
+                return await self.remove(
+                    realm_id, phone, sender_code, source=source, inbound_id=inbound_id, conn=own
+                )
+        result = await conn.execute(
+            delete(s.opt_outs).where(
+                s.opt_outs.c.realm_id == realm_id,
+                s.opt_outs.c.phone == phone,
+                s.opt_outs.c.sender_code == sender_code,
+            )
+        )
+        if result.rowcount:
+            await self._ledger(
+                conn, realm_id, phone, sender_code, "in", source, inbound_id, time.time()
+            )
+        return bool(result.rowcount)
+
+    async def list(self, realm_id: int) -> list[OptOut]:
+        async with self._db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(s.opt_outs)
+                .where(s.opt_outs.c.realm_id == realm_id)
+                .order_by(s.opt_outs.c.phone, s.opt_outs.c.sender_code)
+            )
+            return [
+                OptOut(
+                    realm_id=r.realm_id,
+                    sender_code=r.sender_code,
+                    phone=r.phone,
+                    source=r.source,
+                    created_at=r.created_at,
+                )
+                for r in rows
+            ]
+
+    async def is_opted_out(self, realm_id: int, sender_code: str, phone: str) -> bool:
+        async with self._db.reader.connect() as conn:
+            found = await conn.scalar(
+                select(s.opt_outs.c.id)
+                .where(
+                    and_(
+                        s.opt_outs.c.realm_id == realm_id,
+                        s.opt_outs.c.phone == phone,
+                        or_(
+                            s.opt_outs.c.sender_code == REALM_WIDE,
+                            s.opt_outs.c.sender_code == sender_code,
+                        ),
+                    )
+                )
+                .limit(1)
+            )
+        return found is not None
+
+    @staticmethod
+    async def _ledger(
+        conn: AsyncConnection,
+        realm_id: int,
+        phone: str,
+        sender_code: str,
+        action: str,
+        source: str,
+        inbound_id: int | None,
+        now: float,
+    ) -> None:
+        await conn.execute(
+            insert(s.opt_out_events).values(
+                realm_id=realm_id,
+                phone=phone,
+                sender_code=sender_code,
+                action=action,
+                source=source,
+                inbound_id=inbound_id,
+                created_at=now,
+            )
+        )

@@ -1,0 +1,323 @@
+"""`Authenticator`: right and wrong passwords, caching, lockout and off-loop argon2."""
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import pytest
+
+from smsgate.auth.authenticator import Authenticator, RealmCredential
+from smsgate.auth.cache import VerifiedCredentials
+from smsgate.auth.lockout import Lockout
+from smsgate.auth.passwords import hash_password
+from smsgate.constants import AUTH_CACHE_TTL_SECONDS, LOCKOUT_THRESHOLD
+from tests.unit.auth.support import CountingHasher, FakeClock, cheap_hasher
+
+PASSWORD = "Tr0ub4dor-and-3-more"
+CLIENT = "198.51.100.4"
+CREDENTIAL_TTL = 5.0
+_T = TypeVar("_T")
+
+
+class FakeStore:
+    """The `lookup` callable, over a dict, counting calls."""
+
+    def __init__(self) -> None:
+        self.realms: dict[str, RealmCredential] = {}
+        self.lookups: list[str] = []
+
+    def add(self, name: str, password: str, version: int = 1) -> RealmCredential:
+        credential = RealmCredential(
+            realm_id=len(self.realms) + 1,
+            name=name,
+            password_hash=hash_password(password, hasher=cheap_hasher()),
+            version=version,
+        )
+        self.realms[name] = credential
+        return credential
+
+    async def lookup(self, name: str) -> RealmCredential | None:
+        self.lookups.append(name)
+        return self.realms.get(name)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store() -> FakeStore:
+    store = FakeStore()
+    store.add("acme", PASSWORD)
+    return store
+
+
+@pytest.fixture
+def hasher() -> CountingHasher:
+    return CountingHasher()
+
+
+@pytest.fixture
+def auth(store: FakeStore, hasher: CountingHasher, clock: FakeClock) -> Authenticator:
+    return Authenticator(store.lookup, credential_ttl=CREDENTIAL_TTL, hasher=hasher, clock=clock)
+
+
+async def test_right_password_returns_the_credential(auth: Authenticator, store: FakeStore) -> None:
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) == store.realms["acme"]
+
+
+async def test_unknown_realm_and_wrong_password_look_the_same(
+    auth: Authenticator, hasher: CountingHasher
+) -> None:
+    assert await auth.authenticate("acme", PASSWORD + "x", CLIENT) is None
+    assert hasher.verifications == 1
+    assert await auth.authenticate("nosuch", PASSWORD, CLIENT) is None
+    assert hasher.verifications == 2  # a dummy hash was verified: same cost as a real one
+
+
+@pytest.mark.parametrize("password", [None, ""])
+async def test_missing_password_fails_and_counts(
+    auth: Authenticator, hasher: CountingHasher, password: str | None
+) -> None:
+    for _ in range(LOCKOUT_THRESHOLD):
+        assert await auth.authenticate("acme", password, CLIENT) is None
+    assert hasher.verifications == 0
+    assert await auth.authenticate("acme", PASSWORD, "192.0.2.99") is None  # realm locked
+
+
+async def test_cache_hit_awaits_neither_lookup_nor_argon2(
+    auth: Authenticator, store: FakeStore, hasher: CountingHasher, clock: FakeClock
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    assert (len(store.lookups), hasher.verifications) == (1, 1)
+    for _ in range(10):
+        clock.advance(CREDENTIAL_TTL / 20)
+        assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    assert (len(store.lookups), hasher.verifications) == (1, 1)
+
+
+async def test_credential_refresh_reuses_the_verified_cache(
+    auth: Authenticator, store: FakeStore, hasher: CountingHasher, clock: FakeClock
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    clock.advance(CREDENTIAL_TTL)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    assert (len(store.lookups), hasher.verifications) == (2, 1)
+    clock.advance(AUTH_CACHE_TTL_SECONDS)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    assert (len(store.lookups), hasher.verifications) == (3, 2)
+
+
+async def test_password_change_with_new_version_takes_effect_after_refresh(
+    auth: Authenticator, store: FakeStore, clock: FakeClock
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    store.add("acme", "brand-new-password", version=2)
+    clock.advance(CREDENTIAL_TTL)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
+    credential = await auth.authenticate("acme", "brand-new-password", CLIENT)
+    assert credential is not None
+    assert credential.version == 2
+
+
+async def test_changed_hash_under_the_same_version_still_invalidates(
+    auth: Authenticator, store: FakeStore, clock: FakeClock
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    store.add("acme", "brand-new-password", version=1)
+    clock.advance(CREDENTIAL_TTL)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
+
+
+async def test_deleted_realm_is_refused_after_refresh(
+    auth: Authenticator, store: FakeStore, clock: FakeClock
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    del store.realms["acme"]
+    clock.advance(CREDENTIAL_TTL)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
+
+
+async def test_invalidate_makes_an_in_process_change_immediate(
+    auth: Authenticator, store: FakeStore
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    store.add("acme", "brand-new-password", version=2)
+    auth.invalidate("acme")
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
+    assert await auth.authenticate("acme", "brand-new-password", CLIENT) is not None
+
+
+async def test_unknown_realms_are_remembered_for_the_credential_ttl(
+    auth: Authenticator, store: FakeStore, clock: FakeClock
+) -> None:
+    await auth.authenticate("nosuch", PASSWORD, CLIENT)
+    await auth.authenticate("nosuch", PASSWORD, "192.0.2.1")
+    assert store.lookups == ["nosuch"]
+    store.add("nosuch", PASSWORD)
+    clock.advance(CREDENTIAL_TTL)
+    assert await auth.authenticate("nosuch", PASSWORD, "192.0.2.2") is not None
+
+
+async def test_locked_realm_refuses_the_right_password(
+    auth: Authenticator, store: FakeStore, hasher: CountingHasher
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)  # cached
+    for n in range(LOCKOUT_THRESHOLD):
+        await auth.authenticate("acme", f"guess-{n}", f"192.0.2.{n}")
+    verifications = hasher.verifications
+    lookups = len(store.lookups)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
+    assert (len(store.lookups), hasher.verifications) == (lookups, verifications)
+
+
+async def test_locked_address_is_refused_for_every_realm(
+    auth: Authenticator, store: FakeStore
+) -> None:
+    store.add("globex", "globex-password")
+    for n in range(LOCKOUT_THRESHOLD):  # spread over realms: no realm gets locked
+        await auth.authenticate(f"guess-realm-{n}", "x", CLIENT)
+    assert await auth.authenticate("globex", "globex-password", CLIENT) is None
+    assert await auth.authenticate("globex", "globex-password", "192.0.2.50") is not None
+
+
+async def test_success_clears_the_realm_count_but_not_the_address_count(
+    auth: Authenticator,
+) -> None:
+    for _ in range(LOCKOUT_THRESHOLD - 1):
+        await auth.authenticate("acme", "wrong", CLIENT)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    # The address is one failure from its lock; the realm starts again from zero.
+    assert await auth.authenticate("acme", "wrong", CLIENT) is None
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
+    assert await auth.authenticate("acme", PASSWORD, "192.0.2.77") is not None
+
+
+async def test_lock_expires(store: FakeStore, clock: FakeClock) -> None:
+    lockout = Lockout(threshold=2, window=10.0, lock_seconds=30.0, clock=clock)
+    auth = Authenticator(store.lookup, lockout=lockout, hasher=cheap_hasher(), clock=clock)
+    await auth.authenticate("acme", "wrong", CLIENT)
+    await auth.authenticate("acme", "wrong", CLIENT)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
+    clock.advance(30.0)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+
+
+async def test_without_client_address_only_the_realm_counts(auth: Authenticator) -> None:
+    for _ in range(LOCKOUT_THRESHOLD):
+        await auth.authenticate("nosuch", "x", None)
+    assert await auth.authenticate("acme", PASSWORD, None) is not None
+    assert await auth.authenticate("nosuch", "x", None) is None
+
+
+async def test_argon2_runs_off_the_event_loop_thread(
+    auth: Authenticator, hasher: CountingHasher
+) -> None:
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    await auth.authenticate("nosuch", PASSWORD, CLIENT)
+    assert len(hasher.verify_threads) == 2
+    assert threading.get_ident() not in hasher.verify_threads
+
+
+async def test_concurrent_identical_checks_share_one_lookup_and_one_verification(
+    auth: Authenticator, store: FakeStore, hasher: CountingHasher
+) -> None:
+    results = await asyncio.gather(
+        *(auth.authenticate("acme", PASSWORD, f"192.0.2.{n}") for n in range(20))
+    )
+    assert all(result == store.realms["acme"] for result in results)
+    assert (len(store.lookups), hasher.verifications) == (1, 1)
+
+
+class GatedHasher(CountingHasher):
+    """Verification blocks until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # type: ignore[override]
+        if not self.gate.wait(timeout=5.0):
+            raise TimeoutError("test gate never opened")
+        return super().verify(hash, password)
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    def __init__(self) -> None:
+        super().__init__(max_workers=4)
+        self.submitted = 0
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_concurrent_verifications_are_limited(store: FakeStore) -> None:
+    hasher = GatedHasher()
+    with CountingExecutor() as executor:
+        auth = Authenticator(
+            store.lookup, hasher=hasher, executor=executor, max_concurrent_hashes=1
+        )
+        tasks = [
+            asyncio.create_task(auth.authenticate("acme", password, CLIENT))
+            for password in (PASSWORD, "wrong-1", "wrong-2")
+        ]
+        for _ in range(50):  # let every task run up to the semaphore or the executor
+            await asyncio.sleep(0)
+        assert executor.submitted == 1
+        hasher.gate.set()
+        results = await asyncio.gather(*tasks)
+    assert executor.submitted == 3
+    assert results == [store.realms["acme"], None, None]
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_shared_check(store: FakeStore) -> None:
+    hasher = GatedHasher()
+    auth = Authenticator(store.lookup, hasher=hasher)
+    first = asyncio.create_task(auth.authenticate("acme", PASSWORD, CLIENT))
+    second = asyncio.create_task(auth.authenticate("acme", PASSWORD, CLIENT))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    first.cancel()
+    hasher.gate.set()
+    assert await second == store.realms["acme"]
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert hasher.verifications == 1
+
+
+async def test_lookup_errors_propagate_and_are_not_failures(clock: FakeClock) -> None:
+    async def broken(name: str) -> RealmCredential | None:
+        raise ConnectionError("database down")
+
+    lockout = Lockout(threshold=1, clock=clock)
+    auth = Authenticator(broken, lockout=lockout, hasher=cheap_hasher(), clock=clock)
+    with pytest.raises(ConnectionError):
+        await auth.authenticate("acme", PASSWORD, CLIENT)
+    assert len(lockout) == 0
+
+
+async def test_password_never_appears_in_a_repr(
+    auth: Authenticator, store: FakeStore, clock: FakeClock
+) -> None:
+    verified = VerifiedCredentials(clock=clock)
+    lockout = Lockout(clock=clock)
+    mine = Authenticator(store.lookup, verified=verified, lockout=lockout, hasher=cheap_hasher())
+    credential = await mine.authenticate("acme", PASSWORD, CLIENT)
+    await mine.authenticate("acme", PASSWORD + "-wrong", CLIENT)
+    assert credential is not None
+    for thing in (mine, verified, lockout, credential):
+        assert PASSWORD not in repr(thing)
+    assert credential.password_hash not in repr(credential)
+    assert "acme" in repr(credential)
+
+
+def test_credential_is_frozen() -> None:
+    credential = RealmCredential(realm_id=1, name="acme", password_hash="h", version=1)
+    with pytest.raises(AttributeError):
+        credential.version = 2  # type: ignore[misc]
+    assert replace(credential, version=2).version == 2
