@@ -28,6 +28,8 @@ DATA_CODING_UCS2: Final = 0x08  # ISO/IEC 10646 (UCS-2, big endian)
 ESM_CLASS_UDHI: Final = 0x40  # user data begins with a UDH
 ESM_CLASS_RECEIPT: Final = 0x04  # deliver_sm carries an SMSC delivery receipt
 REGISTERED_DELIVERY_FINAL: Final = 0x01  # request a receipt on final outcome
+SMPP_INTERFACE_VERSION: Final = 0x34  # interface_version sent in bind: SMPP 3.4
+SMPP_MAX_SHORT_MESSAGE: Final = 254  # sm_length limit (5.2.21); longer data needs message_payload
 
 # --- Authentication ---
 AUTH_CACHE_TTL_SECONDS: Final = 300.0  # a verified (realm, password) pair skips argon2 this long

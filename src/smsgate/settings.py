@@ -26,8 +26,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Simulator used when no [[smpp]] connection is configured (loopback only).
     simulator_port: int = Field(default=2775, ge=0, le=65535)
-    # Group commit: how long the first request of a batch may wait for company.
-    commit_max_delay_ms: float = Field(default=2.0, ge=0.0, le=100.0)
+    dispatch: bool = True  # run the dispatcher in this process (`serve --no-dispatch`: API only)
+    access_log: bool = True
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -79,6 +79,13 @@ class Authenticator:
         executor: Executor | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`lookup(realm)` loads a credential (None: no such realm); the rest are tunables.
+
+        `credential_ttl`/`max_credentials` bound the realm map; `verified` and `lockout` default
+        to fresh instances on `clock`; `hasher` makes the dummy hash (match the store's);
+        `max_concurrent_hashes` (default: CPU count) caps simultaneous argon2 runs, which
+        execute on `executor` (default: the loop's default executor).
+        """
         if credential_ttl <= 0 or max_credentials < 1:
             raise ValueError("credential_ttl must be positive and max_credentials at least 1")
         self._lookup = lookup
@@ -136,8 +143,18 @@ class Authenticator:
             self._fail(realm_key, addr_key)
             return None
         self._verified.put(realm, password, credential.version)
-        lockout.record_success(realm_key)  # the address keeps its count: see lockout.py
+        # Only the realm is cleared: one valid credential must not reset a guessing address.
+        lockout.record_success(realm_key)
         return credential
+
+    async def warm_up(self) -> None:
+        """Make the dummy hash now (in a worker thread), so the first unknown realm is not slower.
+
+        Optional: without it the dummy is made on first use, doubling that one request's time.
+        """
+        if self._dummy_hash is None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._make_dummy)
 
     def invalidate(self, realm: str) -> None:
         """Forget what is known about `realm`; call after changing its password in-process."""
@@ -179,11 +196,13 @@ class Authenticator:
 
     def _verify_dummy(self, password: str) -> bool:
         """Spend one verification's time on a realm that does not exist (worker thread)."""
-        dummy = self._dummy_hash
-        if dummy is None:  # a race here only makes two equivalent dummies
-            dummy = self._dummy_hash = hash_password(generate_password(), hasher=self._hasher)
-        verify_password(dummy, password, hasher=self._hasher)
+        verify_password(self._dummy_hash or self._make_dummy(), password, hasher=self._hasher)
         return False
+
+    def _make_dummy(self) -> str:
+        """Hash a random password with our hasher (worker thread; a race makes equal dummies)."""
+        dummy = self._dummy_hash = hash_password(generate_password(), hasher=self._hasher)
+        return dummy
 
     @staticmethod
     async def _coalesce(

@@ -51,7 +51,9 @@ def command(func: Callable[P, Awaitable[T]]) -> Callable[P, T | None]:
         except (CliError, StoreError, SchemaOutOfDate) as exc:
             fail(str(exc))
         except SQLAlchemyError as exc:
-            fail(f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}")
+            fail(
+                f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}"
+            )
         except OSError as exc:
             fail(str(exc))
         return None

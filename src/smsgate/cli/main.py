@@ -2,7 +2,7 @@
 
 import typer
 
-from smsgate.cli import db, messages, optout, realm, sender
+from smsgate.cli import db, messages, optout, realm, sender, simulate
 from smsgate.cli.serve import serve
 
 app = typer.Typer(
@@ -17,3 +17,4 @@ app.add_typer(sender.app, name="sender")
 app.add_typer(optout.app, name="optout")
 app.add_typer(messages.app, name="messages")
 app.add_typer(db.app, name="db")
+app.add_typer(simulate.app, name="simulate")

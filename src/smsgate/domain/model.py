@@ -48,6 +48,7 @@ class NewMessage:
     encoding: str  # domain.encoding.Encoding value
     parts: int
     created_at: float  # epoch seconds
+    kind: str = "api"  # "api" | "reply" (a STOP/START/HELP confirmation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +99,29 @@ class OptOut:
     phone: str
     source: str
     created_at: float
+
+
+# Which final part state a multipart message reports when its parts disagree: the worst wins.
+_SEVERITY = (
+    Status.REJECTED,
+    Status.UNDELIVERABLE,
+    Status.EXPIRED,
+    Status.DELETED,
+    Status.UNKNOWN,
+)
+_RECEIPT_FINAL = frozenset({*_SEVERITY, Status.DELIVERED})
+
+
+def rollup(part_states: list[str], total_parts: int) -> Status:
+    """A multipart message's status from its parts' receipt states.
+
+    `sent` until every part has a final receipt; then `delivered` if all were delivered, else
+    the most severe final state among the parts.
+    """
+    finals = [Status(state) for state in part_states if state in _RECEIPT_FINAL]
+    if len(finals) < total_parts:
+        return Status.SENT
+    for severe in _SEVERITY:
+        if severe in finals:
+            return severe
+    return Status.DELIVERED

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from smsgate.bootstrap import Gateway
 from smsgate.http.api_web import ApiWeb
+from smsgate.http.simulator_hook import make_hook
 
 
 def create_app(gateway: Gateway) -> Starlette:
@@ -35,12 +36,12 @@ def create_app(gateway: Gateway) -> Starlette:
         finally:
             await gateway.stop()
 
-    return Starlette(
-        routes=[
-            Route("/bin/api_web", api_web),  # any method: POST reads the form body
-            Route("/api_web", api_web),
-            Route("/healthz", health),
-            Route("/metrics", metrics),
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/bin/api_web", api_web),  # any method: POST reads the form body
+        Route("/api_web", api_web),
+        Route("/healthz", health),
+        Route("/metrics", metrics),
+    ]
+    if gateway.simulator is not None:
+        routes.append(Route("/_simulator/mo", make_hook(gateway.simulator), methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)

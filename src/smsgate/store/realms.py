@@ -76,7 +76,10 @@ class RealmStore:
         if row is None:
             return None
         return RealmCredential(
-            realm_id=row.id, name=name, password_hash=row.password_hash, version=row.password_version
+            realm_id=row.id,
+            name=name,
+            password_hash=row.password_hash,
+            version=row.password_version,
         )
 
     async def add_sender(

@@ -95,6 +95,9 @@ messages = Table(
     Column("status", String(16), nullable=False),
     Column("error", String(255), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    # "api" (api_web) or "reply" (STOP/START/HELP confirmation, the one message an opted-out
+    # phone still receives: it answers the phone's own request).
+    Column("kind", String(8), nullable=False, server_default="api"),
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
     Index(None, "status", "id"),

@@ -1,8 +1,15 @@
-"""Test doubles for the auth tests: a settable clock and a cheap, counting argon2 hasher."""
+"""Test doubles for the auth tests: a settable clock, cheap argon2 hashers, a realm store."""
 
 import threading
 
 from argon2 import PasswordHasher
+
+from smsgate.auth.authenticator import RealmCredential
+from smsgate.auth.passwords import hash_password
+
+PASSWORD = "Tr0ub4dor-and-3-more"
+CLIENT = "198.51.100.4"
+CREDENTIAL_TTL = 5.0
 
 
 class FakeClock:
@@ -37,3 +44,25 @@ class CountingHasher(PasswordHasher):
 def cheap_hasher() -> PasswordHasher:
     """argon2id with the lowest cost the library accepts: fast enough for unit tests."""
     return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+class FakeStore:
+    """The `lookup` callable, over a dict, counting calls."""
+
+    def __init__(self) -> None:
+        self.realms: dict[str, RealmCredential] = {}
+        self.lookups: list[str] = []
+
+    def add(self, name: str, password: str, version: int = 1) -> RealmCredential:
+        credential = RealmCredential(
+            realm_id=len(self.realms) + 1,
+            name=name,
+            password_hash=hash_password(password, hasher=cheap_hasher()),
+            version=version,
+        )
+        self.realms[name] = credential
+        return credential
+
+    async def lookup(self, name: str) -> RealmCredential | None:
+        self.lookups.append(name)
+        return self.realms.get(name)

@@ -1,69 +1,22 @@
-"""`Authenticator`: right and wrong passwords, caching, lockout and off-loop argon2."""
+"""`Authenticator`: right and wrong passwords, caching, invalidation and lockout."""
 
-import asyncio
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TypeVar
 
 import pytest
 
 from smsgate.auth.authenticator import Authenticator, RealmCredential
 from smsgate.auth.cache import VerifiedCredentials
 from smsgate.auth.lockout import Lockout
-from smsgate.auth.passwords import hash_password
 from smsgate.constants import AUTH_CACHE_TTL_SECONDS, LOCKOUT_THRESHOLD
-from tests.unit.auth.support import CountingHasher, FakeClock, cheap_hasher
-
-PASSWORD = "Tr0ub4dor-and-3-more"
-CLIENT = "198.51.100.4"
-CREDENTIAL_TTL = 5.0
-_T = TypeVar("_T")
-
-
-class FakeStore:
-    """The `lookup` callable, over a dict, counting calls."""
-
-    def __init__(self) -> None:
-        self.realms: dict[str, RealmCredential] = {}
-        self.lookups: list[str] = []
-
-    def add(self, name: str, password: str, version: int = 1) -> RealmCredential:
-        credential = RealmCredential(
-            realm_id=len(self.realms) + 1,
-            name=name,
-            password_hash=hash_password(password, hasher=cheap_hasher()),
-            version=version,
-        )
-        self.realms[name] = credential
-        return credential
-
-    async def lookup(self, name: str) -> RealmCredential | None:
-        self.lookups.append(name)
-        return self.realms.get(name)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def store() -> FakeStore:
-    store = FakeStore()
-    store.add("acme", PASSWORD)
-    return store
-
-
-@pytest.fixture
-def hasher() -> CountingHasher:
-    return CountingHasher()
-
-
-@pytest.fixture
-def auth(store: FakeStore, hasher: CountingHasher, clock: FakeClock) -> Authenticator:
-    return Authenticator(store.lookup, credential_ttl=CREDENTIAL_TTL, hasher=hasher, clock=clock)
+from tests.unit.auth.support import (
+    CLIENT,
+    CREDENTIAL_TTL,
+    PASSWORD,
+    CountingHasher,
+    FakeClock,
+    FakeStore,
+    cheap_hasher,
+)
 
 
 async def test_right_password_returns_the_credential(auth: Authenticator, store: FakeStore) -> None:
@@ -212,82 +165,6 @@ async def test_without_client_address_only_the_realm_counts(auth: Authenticator)
         await auth.authenticate("nosuch", "x", None)
     assert await auth.authenticate("acme", PASSWORD, None) is not None
     assert await auth.authenticate("nosuch", "x", None) is None
-
-
-async def test_argon2_runs_off_the_event_loop_thread(
-    auth: Authenticator, hasher: CountingHasher
-) -> None:
-    await auth.authenticate("acme", PASSWORD, CLIENT)
-    await auth.authenticate("nosuch", PASSWORD, CLIENT)
-    assert len(hasher.verify_threads) == 2
-    assert threading.get_ident() not in hasher.verify_threads
-
-
-async def test_concurrent_identical_checks_share_one_lookup_and_one_verification(
-    auth: Authenticator, store: FakeStore, hasher: CountingHasher
-) -> None:
-    results = await asyncio.gather(
-        *(auth.authenticate("acme", PASSWORD, f"192.0.2.{n}") for n in range(20))
-    )
-    assert all(result == store.realms["acme"] for result in results)
-    assert (len(store.lookups), hasher.verifications) == (1, 1)
-
-
-class GatedHasher(CountingHasher):
-    """Verification blocks until the test opens the gate."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # type: ignore[override]
-        if not self.gate.wait(timeout=5.0):
-            raise TimeoutError("test gate never opened")
-        return super().verify(hash, password)
-
-
-class CountingExecutor(ThreadPoolExecutor):
-    def __init__(self) -> None:
-        super().__init__(max_workers=4)
-        self.submitted = 0
-
-    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
-        self.submitted += 1
-        return super().submit(fn, *args, **kwargs)
-
-
-async def test_concurrent_verifications_are_limited(store: FakeStore) -> None:
-    hasher = GatedHasher()
-    with CountingExecutor() as executor:
-        auth = Authenticator(
-            store.lookup, hasher=hasher, executor=executor, max_concurrent_hashes=1
-        )
-        tasks = [
-            asyncio.create_task(auth.authenticate("acme", password, CLIENT))
-            for password in (PASSWORD, "wrong-1", "wrong-2")
-        ]
-        for _ in range(50):  # let every task run up to the semaphore or the executor
-            await asyncio.sleep(0)
-        assert executor.submitted == 1
-        hasher.gate.set()
-        results = await asyncio.gather(*tasks)
-    assert executor.submitted == 3
-    assert results == [store.realms["acme"], None, None]
-
-
-async def test_a_cancelled_caller_does_not_cancel_the_shared_check(store: FakeStore) -> None:
-    hasher = GatedHasher()
-    auth = Authenticator(store.lookup, hasher=hasher)
-    first = asyncio.create_task(auth.authenticate("acme", PASSWORD, CLIENT))
-    second = asyncio.create_task(auth.authenticate("acme", PASSWORD, CLIENT))
-    for _ in range(20):
-        await asyncio.sleep(0)
-    first.cancel()
-    hasher.gate.set()
-    assert await second == store.realms["acme"]
-    with pytest.raises(asyncio.CancelledError):
-        await first
-    assert hasher.verifications == 1
 
 
 async def test_lookup_errors_propagate_and_are_not_failures(clock: FakeClock) -> None:

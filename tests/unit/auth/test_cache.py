@@ -10,11 +10,6 @@ PASSWORD = "s3cret-Pa55word"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def cache(clock: FakeClock) -> VerifiedCredentials:
     return VerifiedCredentials(ttl=60.0, max_entries=100, clock=clock)
 

@@ -10,11 +10,6 @@ KEYS: list[LockoutKey] = [("realm", "acme"), ("addr", "203.0.113.7")]
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def lockout(clock: FakeClock) -> Lockout:
     """The production limits, on a fake clock."""
     return Lockout(clock=clock)

@@ -1,0 +1,275 @@
+"""The dispatcher: queued messages out to the SMSC, in order, within every limit.
+
+    accepted (in-memory hand-off, or polling the store) -> claim (queued -> sending, opt-outs
+    re-read) -> lane of the sender code (order, per-sender max_tps) -> link (max_tps, window,
+    a bound session) -> submit_sm per part -> status writer (sent / failed)
+
+The store stays the source of truth: the in-memory hand-off only saves a query, and whatever
+is lost from memory (a crash, a full hand-off buffer) is found again by polling `queued` rows or,
+after a crash, by `QueueStore.recover`.
+
+Responses: ESME_ROK records the SMSC id of the part; ESME_RTHROTTLED / ESME_RMSGQFUL pause the
+link and send the part again; a lost connection or a timeout sends it again on the next bound
+session (at-least-once); ESME_RSYSERR is retried a few times; any other status fails the message
+with the SMPP status as its error.
+"""
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from smsgate.delivery.link import Link
+from smsgate.delivery.queue_store import OPTED_OUT_ERROR, Outbound, QueueStore
+from smsgate.delivery.status_writer import PartSent, StatusWriter
+from smsgate.delivery.submit import Part, build_parts
+from smsgate.delivery.throttle import TokenBucket
+from smsgate.domain.model import NewMessage
+from smsgate.metrics import QUEUE_DEPTH, RESENT_AFTER_RESTART, SUBMITS
+from smsgate.smpp.codes import CommandStatus
+from smsgate.smpp.errors import SmppError
+from smsgate.store.directory import SenderDirectory
+from smsgate.store.optouts import OptOutStore
+
+log = logging.getLogger(__name__)
+
+RETRY_LATER = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
+SYSERR_ATTEMPTS = 3  # ESME_RSYSERR is retried this many times before the message fails
+RECHECK_AFTER_SECONDS = 1.0  # a message that waited longer in its lane re-reads the opt-outs
+
+
+@dataclass
+class _Lane:
+    """The messages of one sender code, sent in order at the code's own rate."""
+
+    bucket: TokenBucket
+    queue: deque[tuple[Outbound, float]] = field(default_factory=deque)
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class _Progress:
+    remaining: int
+    failed: bool = False
+
+
+class Dispatcher:
+    """See the module docstring. One per process; several processes share one PostgreSQL."""
+
+    def __init__(
+        self,
+        queue: QueueStore,
+        writer: StatusWriter,
+        links: dict[str, Link],
+        senders: SenderDirectory,
+        optouts: OptOutStore,
+        *,
+        default_link: str | None,
+        batch: int = 500,
+        poll_interval: float = 1.0,
+        max_in_memory: int = 20_000,
+        recover_on_start: bool = True,
+    ) -> None:
+        self._queue = queue
+        self._writer = writer
+        self.links = links
+        self._senders = senders
+        self._optouts = optouts
+        self._default_link = default_link
+        self._batch = batch
+        self._poll_interval = poll_interval
+        self._max_in_memory = max_in_memory
+        self._recover_on_start = recover_on_start
+        self._handoff: deque[str] = deque()
+        self._wakeup = asyncio.Event()
+        self._room = asyncio.Event()
+        self._lanes: dict[str, _Lane] = {}
+        self._windows = {
+            name: asyncio.Semaphore(l.config.window * l.config.binds) for name, l in links.items()
+        }
+        self._claimed = 0  # messages claimed and not finished
+        self._parts: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def enqueue(self, messages: Sequence[NewMessage]) -> None:
+        """Hand freshly committed messages over (called by the group commit)."""
+        if len(self._handoff) < self._max_in_memory:
+            self._handoff.extend(m.id for m in messages)
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        if self._recover_on_start:
+            recovered = await self._queue.recover()
+            if recovered:
+                RESENT_AFTER_RESTART.inc(recovered)
+                log.warning(
+                    "%d messages were being sent when the gateway stopped; sending them again",
+                    recovered,
+                )
+        for link in self.links.values():
+            await link.start()
+        self._task = asyncio.create_task(self._run(), name="smsgate-dispatcher")
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Stop claiming, give back what was not started, wait (bounded) for responses, unbind."""
+        self._closing = True
+        self._wakeup.set()
+        self._room.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        unsent = [m.id for lane in self._lanes.values() for m, _ in lane.queue]
+        for lane in self._lanes.values():
+            lane.queue.clear()
+            if lane.task is not None:
+                lane.task.cancel()
+        await asyncio.gather(
+            *(l.task for l in self._lanes.values() if l.task), return_exceptions=True
+        )
+        if self._parts:
+            await asyncio.wait(self._parts, timeout=timeout)
+        await asyncio.gather(*(link.stop(timeout) for link in self.links.values()))
+        for task in self._parts:
+            task.cancel()
+        await asyncio.gather(*self._parts, return_exceptions=True)
+        await self._queue.release(unsent)
+
+    async def _run(self) -> None:
+        while not self._closing:
+            while self._claimed >= self._max_in_memory:
+                self._room.clear()
+                await self._room.wait()
+            ids = [self._handoff.popleft() for _ in range(min(self._batch, len(self._handoff)))]
+            if not ids:
+                ids = await self._queue.queued_ids(self._batch)
+            if not ids:
+                self._wakeup.clear()
+                try:
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wakeup.wait()
+                except TimeoutError:
+                    pass
+                continue
+            try:
+                claimed, opted_out = await self._queue.claim(ids)
+            except Exception as exc:  # store down: the rows stay queued; poll again later
+                log.error("claim failed: %s", exc)
+                await asyncio.sleep(self._poll_interval)
+                continue
+            now = time.monotonic()
+            for message in claimed:
+                self._claimed += 1
+                lane = await self._lane(message.sender_code)
+                lane.queue.append((message, now))
+                if lane.task is None or lane.task.done():
+                    lane.task = asyncio.create_task(self._drain(lane))
+            QUEUE_DEPTH.set(self._claimed)
+
+    async def _lane(self, code: str) -> _Lane:
+        lane = self._lanes.get(code)
+        if lane is None:
+            sender = await self._senders.get(code)
+            rate = sender.max_tps if sender is not None and sender.max_tps else 0.0
+            lane = self._lanes[code] = _Lane(TokenBucket(rate))
+        return lane
+
+    def _finish(self) -> None:
+        self._claimed -= 1
+        self._room.set()
+
+    async def _drain(self, lane: _Lane) -> None:
+        while lane.queue:
+            message, claimed_at = lane.queue.popleft()
+            try:
+                await self._send(lane, message, claimed_at)
+            except Exception as exc:  # a bug must not strand the lane's other messages
+                log.exception("cannot send message %s", message.id)
+                self._writer.message_failed(message.id, f"internal error: {exc}")
+                self._finish()
+
+    async def _send(self, lane: _Lane, message: Outbound, claimed_at: float) -> None:
+        link = await self._route(message)
+        if link is None:
+            error = f"no SMPP connection for sender code {message.sender_code}"
+            self._writer.message_failed(message.id, error)
+            self._finish()
+            return
+        if message.kind == "api" and time.monotonic() - claimed_at > RECHECK_AFTER_SECONDS:
+            optouts = self._optouts
+            if await optouts.is_opted_out(message.realm_id, message.sender_code, message.phone):
+                self._writer.message_failed(message.id, OPTED_OUT_ERROR)
+                self._finish()
+                return
+        parts = build_parts(message, link.config)
+        if not parts:  # every part was accepted before a restart
+            self._finish()
+            return
+        progress = _Progress(remaining=len(parts))
+        window = self._windows[link.name]
+        for part in parts:
+            await lane.bucket.acquire()
+            await link.bucket.acquire()
+            await window.acquire()
+            task = asyncio.create_task(self._submit(message, part, link, progress, window))
+            self._parts.add(task)
+            task.add_done_callback(self._parts.discard)
+
+    async def _route(self, message: Outbound) -> Link | None:
+        sender = await self._senders.get(message.sender_code)
+        name = sender.connection if sender is not None and sender.connection else self._default_link
+        link = self.links.get(name) if name else None
+        return link if link is not None and link.can_submit else None
+
+    async def _submit(
+        self,
+        message: Outbound,
+        part: Part,
+        link: Link,
+        progress: _Progress,
+        window: asyncio.Semaphore,
+    ) -> None:
+        syserr = 0
+        try:
+            while not progress.failed:
+                try:
+                    session = await link.session()
+                    resp = await session.submit(part.pdu)
+                except SmppError as exc:  # lost connection or timeout: send again when bound
+                    if self._closing:
+                        return
+                    log.info("%s: resending part after %s", link.name, exc)
+                    continue
+                status = resp.command_status
+                if status == CommandStatus.ESME_ROK:
+                    SUBMITS.labels(link.name, "ok").inc()
+                    progress.remaining -= 1
+                    last = progress.remaining == 0 and not progress.failed
+                    event = PartSent(message.id, part.number, link.name, resp.message_id, last)
+                    self._writer.part_sent(event)
+                    if last:
+                        self._finish()
+                    return
+                if status in RETRY_LATER:
+                    SUBMITS.labels(link.name, "throttled").inc()
+                    link.pause()
+                    continue
+                if status == CommandStatus.ESME_RSYSERR and syserr < SYSERR_ATTEMPTS:
+                    syserr += 1
+                    continue
+                SUBMITS.labels(link.name, "error").inc()
+                progress.failed = True
+                self._writer.message_failed(message.id, _status_text(status))
+                self._finish()
+        finally:
+            window.release()
+
+
+def _status_text(status: int) -> str:
+    try:
+        name = CommandStatus(status).name
+    except ValueError:
+        name = "SMPP error"
+    return f"{name} (0x{status:08X})"

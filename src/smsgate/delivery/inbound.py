@@ -1,0 +1,177 @@
+"""Inbound (mobile-originated) messages: store each one, act on STOP/START/HELP, confirm.
+
+A multipart MO (UDH or SAR TLVs) is reassembled in memory before keyword matching; parts of an
+incomplete message are acknowledged and kept for `REASSEMBLY_SECONDS` (a crash loses a partial
+MO: parts are not stored before the message is whole). The realm is found by the sender code the
+phone texted. In ONE transaction the MO is stored, the opt-out list and its ledger are changed
+(with the MO as the ledger's evidence), and the confirmation reply is queued; only then is the
+deliver_sm acknowledged. The reply is a message of kind "reply": it answers the phone's own
+request, so the dispatcher sends it even to a phone that has just opted out.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from sqlalchemy import insert
+
+from smsgate.constants import DATA_CODING_UCS2, ESM_CLASS_UDHI
+from smsgate.domain.encoding import gsm7_decode, segment, split_udh, ucs2_decode
+from smsgate.domain.keywords import (
+    DEFAULT_HELP_REPLY,
+    DEFAULT_START_REPLY,
+    DEFAULT_STOP_REPLY,
+    Keyword,
+    classify,
+)
+from smsgate.domain.model import NewMessage, SenderCode, Status
+from smsgate.domain.phone import normalise_phone
+from smsgate.metrics import INBOUND
+from smsgate.smpp.codes import TLV_SAR_MSG_REF_NUM, TLV_SAR_SEGMENT_SEQNUM, TLV_SAR_TOTAL_SEGMENTS
+from smsgate.smpp.pdu import DeliverSm, get_tlv
+from smsgate.store import schema as s
+from smsgate.store.database import Database
+from smsgate.store.directory import SenderDirectory
+from smsgate.store.ids import new_message_id
+from smsgate.store.optouts import OptOutStore
+
+log = logging.getLogger(__name__)
+
+REASSEMBLY_SECONDS = 600.0  # how long parts of a multipart MO wait for the rest
+DATA_CODING_LATIN1 = 0x03
+
+
+def decode_text(data_coding: int, payload: bytes) -> str:
+    if data_coding == DATA_CODING_UCS2:
+        return ucs2_decode(payload)
+    if data_coding == DATA_CODING_LATIN1:
+        return payload.decode("latin-1")
+    return gsm7_decode(payload)
+
+
+def _concat_info(pdu: DeliverSm) -> tuple[tuple[int, int, int] | None, bytes]:
+    """((ref, total, seq) or None, the payload without UDH)."""
+    payload = pdu.payload
+    if pdu.esm_class & ESM_CLASS_UDHI:
+        return split_udh(payload)
+    ref = get_tlv(pdu.tlvs, TLV_SAR_MSG_REF_NUM)
+    total = get_tlv(pdu.tlvs, TLV_SAR_TOTAL_SEGMENTS)
+    seq = get_tlv(pdu.tlvs, TLV_SAR_SEGMENT_SEQNUM)
+    if ref and total and seq:
+        return (int.from_bytes(ref, "big"), total[0], seq[0]), payload
+    return None, payload
+
+
+def reply_text(sender: SenderCode, keyword: Keyword) -> str | None:
+    if keyword is Keyword.STOP:
+        return sender.stop_reply or DEFAULT_STOP_REPLY
+    if keyword is Keyword.START:
+        return sender.start_reply or DEFAULT_START_REPLY
+    if keyword is Keyword.HELP:
+        return sender.help_reply or DEFAULT_HELP_REPLY
+    return None
+
+
+class InboundHandler:
+    """Handles one MO deliver_sm at a time (called by the link's deliver callback)."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: SenderDirectory,
+        optouts: OptOutStore,
+        *,
+        default_country_code: str,
+        on_reply: Callable[[Sequence[NewMessage]], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._db = db
+        self._senders = senders
+        self._optouts = optouts
+        self._country_code = default_country_code
+        self._on_reply = on_reply
+        self._clock = clock
+        self._partial: dict[tuple[str, str, str, int], tuple[float, dict[int, str]]] = {}
+
+    async def handle(self, connection: str, pdu: DeliverSm) -> None:
+        concat, payload = _concat_info(pdu)
+        text = decode_text(pdu.data_coding, payload)
+        if concat is not None and concat[1] > 1:
+            whole = self._reassemble(connection, pdu, concat, text)
+            if whole is None:
+                return
+            text = whole
+        await self._store(connection, pdu.source_addr, pdu.destination_addr, text)
+
+    def _reassemble(
+        self, connection: str, pdu: DeliverSm, concat: tuple[int, int, int], text: str
+    ) -> str | None:
+        now = self._clock()
+        for key in [k for k, (t, _) in self._partial.items() if now - t > REASSEMBLY_SECONDS]:
+            log.warning("dropping incomplete multipart MO %s", key)
+            del self._partial[key]
+        ref, total, seq = concat
+        key = (connection, pdu.source_addr, pdu.destination_addr, ref)
+        started, parts = self._partial.setdefault(key, (now, {}))
+        parts[seq] = text
+        if len(parts) < total:
+            return None
+        del self._partial[key]
+        return "".join(parts[i] for i in sorted(parts))
+
+    async def _store(self, connection: str, source: str, destination: str, text: str) -> None:
+        digits = "".join(ch for ch in source if ch.isdigit())
+        phone = normalise_phone(digits, self._country_code) if digits else source[:16]
+        sender = await self._senders.get(destination)
+        keyword = classify(text) if sender is not None else Keyword.NONE
+        INBOUND.labels(keyword.value).inc()
+        reply: NewMessage | None = None
+        async with self._db.writer.begin() as conn:
+            inbound_id = (
+                await conn.execute(
+                    insert(s.inbound_messages).values(
+                        realm_id=sender.realm_id if sender else None,
+                        connection=connection,
+                        sender_code=destination[:32],
+                        phone=phone,
+                        text=text,
+                        keyword=keyword.value,
+                        received_at=time.time(),
+                    )
+                )
+            ).inserted_primary_key
+            mo_id = int(inbound_id[0]) if inbound_id else None
+            if sender is None:
+                log.warning("MO to unknown sender code %s stored without a realm", destination)
+                return
+            if keyword is Keyword.STOP:
+                await self._optouts.add(
+                    sender.realm_id, phone, sender.code, source="mo", inbound_id=mo_id, conn=conn
+                )
+            elif keyword is Keyword.START:
+                await self._optouts.remove(
+                    sender.realm_id, phone, sender.code, source="mo", inbound_id=mo_id, conn=conn
+                )
+            text_out = reply_text(sender, keyword)
+            if text_out is not None:
+                segmented = segment(text_out)
+                reply = NewMessage(
+                    id=new_message_id(),
+                    realm_id=sender.realm_id,
+                    sender_code=sender.code,
+                    phone=phone,
+                    text=text_out,
+                    encoding=segmented.encoding.value,
+                    parts=segmented.count,
+                    created_at=time.time(),
+                    kind="reply",
+                )
+                now = time.time()
+                await conn.execute(
+                    insert(s.messages).values(
+                        **asdict(reply), status=Status.QUEUED.value, updated_at=now
+                    )
+                )
+        if reply is not None:
+            self._on_reply([reply])

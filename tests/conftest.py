@@ -1,0 +1,125 @@
+"""Fixtures shared by the whole suite: databases, gateways, realms and sender codes.
+
+`database_url` runs a test once on a SQLite file and once on a fresh PostgreSQL database.
+PostgreSQL must be reachable on 127.0.0.1:5432 (user `postgres`, trust authentication); when it
+is not, the PostgreSQL cases FAIL, so a missing server is never mistaken for a passing suite.
+Set `SMSGATE_TEST_NO_POSTGRES=1` to skip them instead (CI without a PostgreSQL service).
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from argon2 import PasswordHasher
+
+from smsgate.auth.passwords import hash_password
+from smsgate.bootstrap import Gateway, build
+from smsgate.settings import Settings
+
+PG_HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_USER = "postgres"
+PG_URL_PREFIX = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/"
+NO_POSTGRES_ENV = "SMSGATE_TEST_NO_POSTGRES"
+
+# argon2id with the lowest cost the library accepts: realms made by tests verify in microseconds.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+async def _admin_connection() -> asyncpg.Connection:
+    """A connection to the `postgres` maintenance database, or fail/skip if there is none."""
+    try:
+        return await asyncpg.connect(
+            host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres", timeout=5
+        )
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        if os.environ.get(NO_POSTGRES_ENV) == "1":
+            pytest.skip(f"PostgreSQL not used ({NO_POSTGRES_ENV}=1)")
+        pytest.fail(
+            f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT} ({exc!r}); start it, or set "
+            f"{NO_POSTGRES_ENV}=1 to skip the PostgreSQL cases",
+            pytrace=False,
+        )
+
+
+async def _drop_database(admin: asyncpg.Connection, name: str) -> None:
+    await admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = $1 AND pid <> pg_backend_pid()",
+        name,
+    )
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database: a SQLite file in tmp_path, or a new uniquely named PostgreSQL one."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'smsgate.db'}"
+        return
+    if os.environ.get(NO_POSTGRES_ENV) == "1":
+        pytest.skip(f"PostgreSQL not used ({NO_POSTGRES_ENV}=1)")
+    name = f"smsgate_test_{uuid.uuid4().hex[:16]}"
+    admin = await _admin_connection()
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield PG_URL_PREFIX + name
+        finally:
+            await _drop_database(admin, name)
+    finally:
+        await admin.close()
+
+
+GatewayFactory = Callable[..., Awaitable[Gateway]]
+
+
+@pytest.fixture
+async def gateway_factory(database_url: str, tmp_path: Path) -> AsyncIterator[GatewayFactory]:
+    """Build and start gateways on `database_url` (or another URL); all are stopped at teardown.
+
+    Keyword arguments become `Settings` fields (`data_dir` defaults to tmp_path).
+    """
+    gateways: list[Gateway] = []
+
+    async def make(**overrides: Any) -> Gateway:
+        values: dict[str, Any] = {"data_dir": tmp_path, "database_url": database_url}
+        values.update(overrides)
+        gateway = build(Settings(**values))
+        gateways.append(gateway)  # before start: a half-started gateway is disposed too
+        await gateway.start()
+        return gateway
+
+    try:
+        yield make
+    finally:
+        for gateway in reversed(gateways):
+            await gateway.stop()
+
+
+AddRealm = Callable[..., Awaitable[int]]
+AddSender = Callable[..., Awaitable[None]]
+
+
+@pytest.fixture
+def add_realm() -> AddRealm:
+    """`await add_realm(gateway, name, password="secret")` -> realm id (cheap argon2 hash)."""
+
+    async def add(gateway: Gateway, name: str, password: str = "secret") -> int:
+        return await gateway.realms.add_realm(name, hash_password(password, hasher=CHEAP_HASHER))
+
+    return add
+
+
+@pytest.fixture
+def add_sender() -> AddSender:
+    """`await add_sender(gateway, realm_name, code, **options)`."""
+
+    async def add(gateway: Gateway, realm: str, code: str, **options: Any) -> None:
+        await gateway.realms.add_sender(realm, code, **options)
+
+    return add
