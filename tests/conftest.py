@@ -9,6 +9,7 @@ Set `SMSGATE_TEST_NO_POSTGRES=1` to skip them instead (CI without a PostgreSQL s
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,9 @@ async def _drop_database(admin: asyncpg.Connection, name: str) -> None:
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database: a SQLite file in tmp_path, or a new uniquely named PostgreSQL one."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'smsgate.db'}"
-        return
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, uniquely named PostgreSQL database (its SQLAlchemy URL), dropped afterwards."""
     if os.environ.get(NO_POSTGRES_ENV) == "1":
         pytest.skip(f"PostgreSQL not used ({NO_POSTGRES_ENV}=1)")
     name = f"smsgate_test_{uuid.uuid4().hex[:16]}"
@@ -73,6 +71,23 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
             await _drop_database(admin, name)
     finally:
         await admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database: a SQLite file in tmp_path, or a new uniquely named PostgreSQL one."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'smsgate.db'}"
+        return
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """An empty PostgreSQL database, for tests about PostgreSQL only (mark them `postgres`)."""
+    async with fresh_postgres_database() as url:
+        yield url
 
 
 GatewayFactory = Callable[..., Awaitable[Gateway]]

@@ -87,7 +87,8 @@ class Dispatcher:
         self._room = asyncio.Event()
         self._lanes: dict[str, _Lane] = {}
         self._windows = {
-            name: asyncio.Semaphore(l.config.window * l.config.binds) for name, l in links.items()
+            name: asyncio.Semaphore(link.config.window * link.config.binds)
+            for name, link in links.items()
         }
         self._claimed = 0  # messages claimed and not finished
         self._parts: set[asyncio.Task[None]] = set()
@@ -127,7 +128,7 @@ class Dispatcher:
             if lane.task is not None:
                 lane.task.cancel()
         await asyncio.gather(
-            *(l.task for l in self._lanes.values() if l.task), return_exceptions=True
+            *(lane.task for lane in self._lanes.values() if lane.task), return_exceptions=True
         )
         if self._parts:
             await asyncio.wait(self._parts, timeout=timeout)
@@ -154,7 +155,7 @@ class Dispatcher:
                     pass
                 continue
             try:
-                claimed, opted_out = await self._queue.claim(ids)
+                claimed, _opted_out = await self._queue.claim(ids)
             except Exception as exc:  # store down: the rows stay queued; poll again later
                 log.error("claim failed: %s", exc)
                 await asyncio.sleep(self._poll_interval)

@@ -113,7 +113,7 @@ class InboundHandler:
             del self._partial[key]
         ref, total, seq = concat
         key = (connection, pdu.source_addr, pdu.destination_addr, ref)
-        started, parts = self._partial.setdefault(key, (now, {}))
+        _, parts = self._partial.setdefault(key, (now, {}))
         parts[seq] = text
         if len(parts) < total:
             return None

@@ -123,7 +123,7 @@ class StatusWriter:
                     log.error("status write of %d events failed, will retry: %s", len(events), exc)
                     # Receipts are refused (the SMSC is told to resend them); submit results
                     # are kept and written again, or the messages would stay `sending`.
-                    for event, waiter in batch:
+                    for _, waiter in batch:
                         if waiter is not None and not waiter.done():
                             waiter.set_exception(exc)
                     if self._closing:  # left `sending`: sent again after the restart

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterable
 
 from sqlalchemy import and_, delete, insert, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.domain.model import OptOut
 from smsgate.store import schema as s

@@ -1,6 +1,7 @@
 """Realms (customer accounts) and the sender codes they own."""
 
 import time
+
 from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 

@@ -1,5 +1,6 @@
 """The shipped migrations build exactly the schema in `store/schema.py`, on both databases."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
@@ -8,8 +9,6 @@ from smsgate.bootstrap import SchemaOutOfDate, ensure_schema
 from smsgate.store.database import Database, open_database
 from smsgate.store.migrate import current_revision, downgrade, head_revision, upgrade
 from smsgate.store.schema import metadata
-
-import pytest
 
 
 def _diff(connection: Connection) -> list[object]:
