@@ -97,12 +97,19 @@ GatewayFactory = Callable[..., Awaitable[Gateway]]
 async def gateway_factory(database_url: str, tmp_path: Path) -> AsyncIterator[GatewayFactory]:
     """Build and start gateways on `database_url` (or another URL); all are stopped at teardown.
 
-    Keyword arguments become `Settings` fields (`data_dir` defaults to tmp_path).
+    Keyword arguments become `Settings` fields. Defaults: `data_dir` is tmp_path and the
+    gateway does not dispatch (no SMSC simulator, messages stay `queued`); pass
+    `dispatch=True` for the delivery path (the simulator then listens on an ephemeral port).
     """
     gateways: list[Gateway] = []
 
     async def make(**overrides: Any) -> Gateway:
-        values: dict[str, Any] = {"data_dir": tmp_path, "database_url": database_url}
+        values: dict[str, Any] = {
+            "data_dir": tmp_path,
+            "database_url": database_url,
+            "dispatch": False,
+            "simulator_port": 0,
+        }
         values.update(overrides)
         gateway = build(Settings(**values))
         gateways.append(gateway)  # before start: a half-started gateway is disposed too

@@ -5,16 +5,25 @@ their own settings (a temporary SQLite file, a PostgreSQL database, a fake SMSC)
 
 With no `[[smpp]]` connection configured, the gateway starts the built-in SMSC SIMULATOR on
 loopback and routes every sender code to it, so a newcomer sees messages flow end to end.
+
+The database decides the topology. On SQLite the process is alone: one dispatcher, which holds
+every bind and queues `sending` messages again at start. On PostgreSQL any number of processes
+may share the database (docs/deployment.md), so each registers as a node with a heartbeat,
+dispatchers claim under their node id, lease their bind slots and listen for NOTIFY, and a dead
+node's work is taken over by the live ones (delivery/nodes.py, delivery/leases.py).
 """
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from smsgate.auth.authenticator import Authenticator
 from smsgate.config import GatewayConfig, SmppConnectionConfig, load_config
 from smsgate.delivery.dispatcher import Dispatcher
 from smsgate.delivery.inbound import InboundHandler
+from smsgate.delivery.leases import LeaseManager, LeaseStore
 from smsgate.delivery.link import Link
+from smsgate.delivery.nodes import ROLE_ALL, ROLE_API, Membership, NodeIdentity, NodeStore
 from smsgate.delivery.queue_store import QueueStore
 from smsgate.delivery.receipts import is_receipt, to_receipt
 from smsgate.delivery.status_writer import StatusWriter
@@ -24,8 +33,10 @@ from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store.accept import Accepter
 from smsgate.store.database import Database, open_database
 from smsgate.store.directory import SenderDirectory
+from smsgate.store.hot_writer import HotWriter
 from smsgate.store.messages import MessageStore
 from smsgate.store.migrate import current_revision, head_revision, upgrade
+from smsgate.store.notify import QueueListener
 from smsgate.store.optouts import OptOutStore
 from smsgate.store.realms import RealmStore
 
@@ -51,9 +62,14 @@ class Gateway:
     auth: Authenticator
     senders: SenderDirectory
     accepter: Accepter
+    hot: HotWriter
     writer: StatusWriter
     dispatcher: Dispatcher | None
     simulator: SmscSimulator | None
+    # PostgreSQL only: this process's node row, its bind leases, and the NOTIFY listener.
+    membership: Membership | None = None
+    leases: LeaseManager | None = None
+    listener: QueueListener | None = None
     started: bool = field(default=False, init=False)
 
     async def start(self) -> None:
@@ -62,21 +78,42 @@ class Gateway:
             await self.simulator.start("127.0.0.1", self.settings.simulator_port)
             for link in self._links():
                 link.config = link.config.model_copy(update={"port": self.simulator.port})
-        await self.writer.start()
-        if self.dispatcher is not None:
-            await self.dispatcher.start()
-        await self.accepter.start()
-        self.started = True
+        self.started = True  # from here on, stop() undoes whatever has started
+        try:
+            await self.writer.start()
+            if self.membership is not None:
+                await self.membership.start()  # dispatcher: first reaper pass and bind leases
+            if self.dispatcher is not None:
+                await self.dispatcher.start()
+            if self.listener is not None:
+                await self.listener.start()
+            await self.accepter.start()
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         if self.started:
             await self.accepter.stop()
+            if self.listener is not None:
+                await self.listener.stop()
+            if self.membership is not None:
+                await self.membership.stop_coordinating()  # no lease changes while unbinding
             if self.dispatcher is not None:
                 await self.dispatcher.stop()
+            if self.leases is not None:
+                try:
+                    await self.leases.release_all()
+                except Exception as exc:  # they expire, or the reaper frees them
+                    log.warning("cannot release bind leases: %s", exc)
             await self.writer.stop()
+            if self.membership is not None:
+                # Last: until the status writer has flushed, nobody may take us for dead.
+                await self.membership.stop()
             if self.simulator is not None:
                 await self.simulator.stop()
             self.started = False
+        await self.hot.close()
         await self.db.dispose()
 
     def _links(self) -> list[Link]:
@@ -110,18 +147,33 @@ def simulator_connection() -> SmppConnectionConfig:
     )
 
 
-def build(settings: Settings, config: GatewayConfig | None = None) -> Gateway:
-    """Build every part from settings (and the TOML config, read here unless given)."""
+def build(
+    settings: Settings, config: GatewayConfig | None = None, *, role: str | None = None
+) -> Gateway:
+    """Build every part from settings (and the TOML config, read here unless given).
+    `role` names the process in `nodes` (default: "all" when dispatching, else "api")."""
     if config is None:
         config = load_config(settings.config)
     db = open_database(settings.resolved_database_url)
+    shared = not db.is_sqlite  # several processes may share the database
+    node = (
+        NodeIdentity.this_process(
+            role or (ROLE_ALL if settings.dispatch else ROLE_API), settings.node_id
+        )
+        if shared
+        else None
+    )
+    membership: Membership | None = None
+    leases: LeaseManager | None = None
+    listener: QueueListener | None = None
     realms = RealmStore(db)
     optouts = OptOutStore(db)
     senders = SenderDirectory(realms)
-    writer = StatusWriter(db)
+    hot = HotWriter(db)  # one write connection for every hot transaction (SQLite: one writer)
+    writer = StatusWriter(db, writer=hot)
     simulator: SmscSimulator | None = None
     dispatcher: Dispatcher | None = None
-    accepter = Accepter(db)
+    accepter = Accepter(db, writer=hot)
     if settings.dispatch:
         connections = config.smpp
         default = config.default_connection
@@ -146,11 +198,34 @@ def build(settings: Settings, config: GatewayConfig | None = None) -> Gateway:
                 await inbound.handle(connection, pdu)
             return None
 
-        links = {c.name: Link(c, on_deliver) for c in connections}
-        dispatcher = Dispatcher(
-            QueueStore(db), writer, links, senders, optouts, default_link=default
+        links = {c.name: Link(c, on_deliver, leased=shared) for c in connections}
+        queue = QueueStore(
+            db, hot, owner=node.node_id if node is not None else None, default_route=default
         )
-        accepter = Accepter(db, on_committed=dispatcher.enqueue)
+        dispatcher = Dispatcher(
+            queue,
+            writer,
+            links,
+            senders,
+            optouts,
+            default_link=default,
+            batch=settings.dispatch_batch,
+            poll_interval=settings.poll_interval,
+            recover_on_start=not shared,  # shared: the reaper queues dead nodes' messages
+        )
+        accepter = Accepter(db, writer=hot, on_committed=dispatcher.enqueue)
+        if node is not None:
+            lease_store = LeaseStore(db, node.node_id, lease_seconds=settings.node_timeout)
+            leases = LeaseManager(lease_store, links.values())
+            listener = QueueListener(db.url, dispatcher.wake)
+    if node is not None:
+        membership = Membership(
+            NodeStore(db),
+            node,
+            node_timeout=settings.node_timeout,
+            heartbeat_interval=settings.resolved_heartbeat_interval,
+            coordinate=_coordinator(dispatcher, leases) if dispatcher is not None else None,
+        )
     return Gateway(
         settings=settings,
         config=config,
@@ -161,7 +236,24 @@ def build(settings: Settings, config: GatewayConfig | None = None) -> Gateway:
         auth=Authenticator(realms.credential),
         senders=senders,
         accepter=accepter,
+        hot=hot,
         writer=writer,
         dispatcher=dispatcher,
         simulator=simulator,
+        membership=membership,
+        leases=leases,
+        listener=listener,
     )
+
+
+def _coordinator(
+    dispatcher: Dispatcher, leases: LeaseManager | None
+) -> Callable[[int], Awaitable[None]]:
+    """What a dispatcher does after each reaper pass: share rates and binds among the live."""
+
+    async def coordinate(live_dispatchers: int) -> None:
+        dispatcher.set_peers(live_dispatchers)
+        if leases is not None:
+            await leases.tick(live_dispatchers)
+
+    return coordinate

@@ -41,3 +41,6 @@ LOCKOUT_SECONDS: Final = 300.0  # ... lock that key out this long (same FAILURE 
 # --- Storage ---
 GROUP_COMMIT_MAX_BATCH: Final = 2000  # rows in one accept transaction; bounds commit latency
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000  # CLI and server share the file; wait rather than fail
+# The database driver thread hands each result back through the GIL; Python's default 5 ms
+# switch interval would make every statement wait that long while the event loop is busy.
+GIL_SWITCH_INTERVAL: Final = 0.0002

@@ -19,3 +19,20 @@ RESENT_AFTER_RESTART = Counter(
 )
 SESSIONS_BOUND = Gauge("smsgate_smpp_sessions_bound", "SMPP sessions bound", ["connection"])
 QUEUE_DEPTH = Gauge("smsgate_queue_depth", "messages waiting in the in-memory dispatch queue")
+
+# --- several processes on one PostgreSQL database (delivery/nodes.py, delivery/leases.py) ---
+NODES_ALIVE = Gauge(
+    "smsgate_nodes_alive", "gateway processes with a fresh heartbeat, by role", ["role"]
+)
+NODES_FENCED = Counter(
+    "smsgate_node_fenced", "times this process found itself declared dead and registered again"
+)
+REQUEUED_FROM_DEAD_NODES = Counter(
+    "smsgate_requeued_from_dead_nodes", "`sending` messages of dead nodes queued again"
+)
+BINDS_HELD = Gauge(
+    "smsgate_smpp_binds_held", "SMPP bind slots this process holds a lease on", ["connection"]
+)
+QUEUE_OLDEST_AGE = Gauge(
+    "smsgate_queue_oldest_age_seconds", "age of the oldest queued message (seen by dispatchers)"
+)

@@ -8,7 +8,7 @@ SMSC simulator on loopback.
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,30 @@ class Settings(BaseSettings):
     simulator_port: int = Field(default=2775, ge=0, le=65535)
     dispatch: bool = True  # run the dispatcher in this process (`serve --no-dispatch`: API only)
     access_log: bool = True
+    # --- several processes on one PostgreSQL database (docs/deployment.md) ---
+    # Unique per process; the default (host, pid, random) is never reused by a restart.
+    node_id: str | None = Field(default=None, min_length=1, max_length=64)
+    # A node silent this long is dead: its `sending` messages are queued again and its SMPP
+    # bind slots taken over. Takeover completes within node_timeout + 2 heartbeats.
+    node_timeout: float = Field(default=15.0, gt=0)
+    heartbeat_interval: float | None = Field(default=None, gt=0)  # default: node_timeout / 5
+    poll_interval: float = Field(default=1.0, gt=0)  # dispatcher poll when no wake-up arrives
+    dispatch_batch: int = Field(default=500, ge=1, le=10_000)  # messages per claim
+
+    @field_validator("heartbeat_interval")
+    @classmethod
+    def _check_heartbeat(cls, value: float | None, info: ValidationInfo) -> float | None:
+        timeout = info.data.get("node_timeout")
+        if value is not None and timeout is not None and value * 2 > timeout:
+            raise ValueError("must be at most half of node_timeout")
+        return value
+
+    @property
+    def resolved_heartbeat_interval(self) -> float:
+        """Seconds between heartbeats (and lease renewals)."""
+        if self.heartbeat_interval is not None:
+            return self.heartbeat_interval
+        return self.node_timeout / 5
 
     @cached_property
     def resolved_database_url(self) -> str:

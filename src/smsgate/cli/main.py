@@ -3,6 +3,7 @@
 import typer
 
 from smsgate.cli import db, messages, optout, realm, sender, simulate
+from smsgate.cli.dispatch import dispatch
 from smsgate.cli.serve import serve
 
 app = typer.Typer(
@@ -12,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve)
+app.command("dispatch")(dispatch)
 app.add_typer(realm.app, name="realm")
 app.add_typer(sender.app, name="sender")
 app.add_typer(optout.app, name="optout")

@@ -1,13 +1,25 @@
-"""`smsgate serve`: run the gateway (API, and the dispatcher unless told otherwise)."""
+"""`smsgate serve`: run the gateway (API, and the dispatcher unless told otherwise).
+
+`--workers N` runs N API processes on one port (uvicorn's worker processes, each building its
+own gateway through the `smsgate.http.app:app_from_env` factory). The command line is passed to
+the workers as `SMSGATE_*` environment variables. On SQLite that needs `--no-dispatch` (one
+dispatcher per database: run `smsgate dispatch` once); on PostgreSQL every worker that
+dispatches is one more dispatcher sharing the binds (docs/deployment.md).
+"""
+
+import os
+import sys
 
 import typer
 import uvicorn
 
 from smsgate.bootstrap import build
 from smsgate.cli.common import fail, load_settings
-from smsgate.config import ConfigError
+from smsgate.config import ConfigError, load_config
+from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.app import create_app
 from smsgate.http.log_scrub import logging_config
+from smsgate.settings import Settings
 
 
 def serve(
@@ -19,13 +31,22 @@ def serve(
     no_dispatch: bool = typer.Option(
         False, "--no-dispatch", help="API only: leave delivery to `smsgate dispatch` processes."
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="API processes sharing the port (each one a gateway)."
+    ),
 ) -> None:
     """Run the gateway (API and dispatcher) in the foreground until interrupted."""
     settings = load_settings()
+    # aiosqlite runs each statement on its own thread; with the default 5 ms GIL switch
+    # interval that thread waits up to 5 ms for the busy event loop at every statement.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     if no_dispatch:
         settings = settings.model_copy(update={"dispatch": False})
     if access_log is None:
         access_log = settings.access_log
+    if workers > 1:
+        _serve_workers(settings, workers, host or settings.host, port or settings.port, access_log)
+        return
     try:
         gateway = build(settings)
     except ConfigError as exc:
@@ -46,3 +67,29 @@ def serve(
     server.run()
     if not server.started:
         raise typer.Exit(1)
+
+
+def _serve_workers(
+    settings: Settings, workers: int, host: str, port: int, access_log: bool
+) -> None:
+    """Run `workers` uvicorn worker processes; each reads its settings from the environment."""
+    if settings.is_sqlite and settings.dispatch:
+        fail("--workers > 1 on SQLite needs --no-dispatch (and one `smsgate dispatch`)")
+        return
+    try:
+        load_config(settings.config)  # fail here with one line, not in every worker
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    os.environ["SMSGATE_DISPATCH"] = "true" if settings.dispatch else "false"
+    uvicorn.run(
+        "smsgate.http.app:app_from_env",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=logging_config(settings.log_level, access_log=access_log),
+        access_log=access_log,
+        lifespan="on",
+        server_header=False,
+    )

@@ -8,6 +8,13 @@ The store stays the source of truth: the in-memory hand-off only saves a query, 
 is lost from memory (a crash, a full hand-off buffer) is found again by polling `queued` rows or,
 after a crash, by `QueueStore.recover`.
 
+Several dispatchers (processes) may share one PostgreSQL database (docs/adr/0004): each claims
+with SKIP LOCKED (`QueueStore.claim_next`), is woken by NOTIFY from API processes (`wake`), opens
+only the bind slots it holds a lease on (`delivery.leases`) and leaves the messages of a
+connection it holds no slot of to the others (`unheld`; a message that finds its link without
+slots is given back to the queue). A sender code's max_tps is split evenly between the live
+dispatchers (`set_peers`): conservative, since a dispatcher may have no traffic for that code.
+
 Responses: ESME_ROK records the SMSC id of the part; ESME_RTHROTTLED / ESME_RMSGQFUL pause the
 link and send the part again; a lost connection or a timeout sends it again on the next bound
 session (at-least-once); ESME_RSYSERR is retried a few times; any other status fails the message
@@ -21,7 +28,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from smsgate.delivery.link import Link
+from smsgate.delivery.link import Link, LinkNotHeld
 from smsgate.delivery.queue_store import OPTED_OUT_ERROR, Outbound, QueueStore
 from smsgate.delivery.status_writer import PartSent, StatusWriter
 from smsgate.delivery.submit import Part, build_parts
@@ -47,6 +54,7 @@ class _Lane:
     bucket: TokenBucket
     queue: deque[tuple[Outbound, float]] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
+    rate: float = 0.0  # the sender code's max_tps over all dispatchers (0: unlimited)
 
 
 @dataclass
@@ -94,12 +102,31 @@ class Dispatcher:
         self._parts: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._peers = 1  # live dispatchers sharing the sender codes' rates
 
     def enqueue(self, messages: Sequence[NewMessage]) -> None:
         """Hand freshly committed messages over (called by the group commit)."""
         if len(self._handoff) < self._max_in_memory:
             self._handoff.extend(m.id for m in messages)
         self._wakeup.set()
+
+    def wake(self) -> None:
+        """Messages were queued elsewhere (NOTIFY from another process): claim now."""
+        self._wakeup.set()
+
+    def set_peers(self, dispatchers: int) -> None:
+        """`dispatchers` processes share every sender code's max_tps from now on."""
+        peers = max(1, dispatchers)
+        if peers == self._peers:
+            return
+        self._peers = peers
+        for lane in self._lanes.values():
+            if lane.rate:
+                lane.bucket = TokenBucket(lane.rate / peers)
+
+    def _unheld(self) -> list[str]:
+        """Connections this process holds no bind slot of: their messages are left to others."""
+        return [n for n, link in self.links.items() if link.can_submit and not link.held]
 
     async def start(self) -> None:
         if self._recover_on_start:
@@ -144,9 +171,10 @@ class Dispatcher:
                 self._room.clear()
                 await self._room.wait()
             ids = [self._handoff.popleft() for _ in range(min(self._batch, len(self._handoff)))]
-            if not ids:
+            shared = self._queue.owner is not None  # several dispatchers: SKIP LOCKED claims
+            if not ids and not shared:
                 ids = await self._queue.queued_ids(self._batch)
-            if not ids:
+            if not ids and not shared:
                 self._wakeup.clear()
                 try:
                     async with asyncio.timeout(self._poll_interval):
@@ -155,10 +183,23 @@ class Dispatcher:
                     pass
                 continue
             try:
-                claimed, _opted_out = await self._queue.claim(ids)
+                if ids:
+                    claimed, opted_out = await self._queue.claim(ids, unheld=self._unheld())
+                else:
+                    self._wakeup.clear()  # a wake-up during the claim is not lost
+                    claimed, opted_out = await self._queue.claim_next(
+                        self._batch, unheld=self._unheld()
+                    )
             except Exception as exc:  # store down: the rows stay queued; poll again later
                 log.error("claim failed: %s", exc)
                 await asyncio.sleep(self._poll_interval)
+                continue
+            if not ids and not claimed and not opted_out:
+                try:
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wakeup.wait()
+                except TimeoutError:
+                    pass
                 continue
             now = time.monotonic()
             for message in claimed:
@@ -174,12 +215,29 @@ class Dispatcher:
         if lane is None:
             sender = await self._senders.get(code)
             rate = sender.max_tps if sender is not None and sender.max_tps else 0.0
-            lane = self._lanes[code] = _Lane(TokenBucket(rate))
+            lane = self._lanes[code] = _Lane(TokenBucket(rate / self._peers), rate=rate)
         return lane
 
     def _finish(self) -> None:
         self._claimed -= 1
         self._room.set()
+
+    async def _give_back(self, message: Outbound) -> None:
+        """This process holds no bind slot of the message's connection (any more): queue the
+        message again for a dispatcher that does, once what its parts got is written."""
+        try:
+            while True:
+                try:
+                    await self._writer.flush()
+                    await self._queue.release([message.id])
+                    return
+                except Exception as exc:  # store down: keep trying, or it would stay `sending`
+                    if self._closing:  # stop() or the reaper queues it again
+                        return
+                    log.error("cannot give message %s back to the queue: %s", message.id, exc)
+                    await asyncio.sleep(self._poll_interval)
+        finally:
+            self._finish()
 
     async def _drain(self, lane: _Lane) -> None:
         while lane.queue:
@@ -197,6 +255,9 @@ class Dispatcher:
             error = f"no SMPP connection for sender code {message.sender_code}"
             self._writer.message_failed(message.id, error)
             self._finish()
+            return
+        if not link.held:
+            await self._give_back(message)
             return
         if message.kind == "api" and time.monotonic() - claimed_at > RECHECK_AFTER_SECONDS:
             optouts = self._optouts
@@ -238,10 +299,16 @@ class Dispatcher:
                 try:
                     session = await link.session()
                     resp = await session.submit(part.pdu)
+                except LinkNotHeld:
+                    if not progress.failed:
+                        progress.failed = True
+                        await self._give_back(message)
+                    return
                 except SmppError as exc:  # lost connection or timeout: send again when bound
                     if self._closing:
                         return
                     log.info("%s: resending part after %s", link.name, exc)
+                    await asyncio.sleep(0)  # let the link notice the closed session first
                     continue
                 status = resp.command_status
                 if status == CommandStatus.ESME_ROK:

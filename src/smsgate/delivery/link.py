@@ -7,15 +7,22 @@ the fewest outstanding submits; each session's own window bounds those. `max_tps
 bucket shared by every session of the link. ESME_RTHROTTLED and ESME_RMSGQFUL pause the whole
 link for `throttle_backoff` seconds (`pause()`), since the SMSC is telling the account to slow
 down, not one session.
+
+Each session occupies a bind SLOT, 0..binds-1. Alone (SQLite), a link holds every slot. When
+several dispatchers share the account (PostgreSQL), a `LeaseManager` tells the link which slots
+this process holds a lease on (`set_slots`), so that all processes together never open more than
+`binds` sessions: a slot it gains is bound, a slot it loses is unbound. `max_tps` is the
+account's rate, so the link's own bucket gets max_tps * slots held / binds. With no slot held,
+`session()` raises `LinkNotHeld` and the dispatcher gives the message back to the queue.
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from smsgate.config import SmppConnectionConfig
 from smsgate.delivery.throttle import TokenBucket
-from smsgate.metrics import SESSIONS_BOUND
+from smsgate.metrics import BINDS_HELD, SESSIONS_BOUND
 from smsgate.smpp.client import EsmeSession, connect
 from smsgate.smpp.errors import SmppError
 from smsgate.smpp.pdu import DeliverSm
@@ -26,20 +33,30 @@ log = logging.getLogger(__name__)
 DeliverHandler = Callable[[str, DeliverSm], Awaitable[int | None]]
 
 
+class LinkNotHeld(Exception):
+    """This process holds no bind slot of the link (another dispatcher has them all)."""
+
+
 class Link:
     """Keeps a connection's sessions bound and hands them out to senders."""
 
-    def __init__(self, config: SmppConnectionConfig, on_deliver: DeliverHandler) -> None:
+    def __init__(
+        self, config: SmppConnectionConfig, on_deliver: DeliverHandler, *, leased: bool = False
+    ) -> None:
+        """`leased`: slots come from a LeaseManager (`set_slots`); else `start` takes them all."""
         self.config = config
         self.name = config.name
         self.can_submit = config.bind != "receiver"
+        self.leased = leased
         self.bucket = TokenBucket(config.max_tps)
         self._on_deliver = on_deliver
         self._sessions: list[EsmeSession] = []
+        self._by_slot: dict[int, EsmeSession] = {}
+        self._slots: frozenset[int] = frozenset()
         self._bound = asyncio.Event()
         self._open = asyncio.Event()  # cleared while paused by the SMSC
         self._open.set()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[int, asyncio.Task[None]] = {}
         self._closing = False
         self._pause_task: asyncio.Task[None] | None = None
 
@@ -47,20 +64,64 @@ class Link:
     def bound_sessions(self) -> int:
         return len(self._sessions)
 
+    @property
+    def slots(self) -> frozenset[int]:
+        """The bind slots this process may open sessions for."""
+        return self._slots
+
+    @property
+    def held(self) -> bool:
+        return bool(self._slots)
+
     async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._keep_bound(i), name=f"smpp-{self.name}-{i}")
-            for i in range(self.config.binds)
-        ]
+        if not self.leased:
+            await self.set_slots(range(self.config.binds))
+
+    async def set_slots(self, slots: Iterable[int], timeout: float = 5.0) -> None:
+        """Open sessions for new slots; unbind (waiting up to `timeout` for outstanding
+        submits) the sessions of slots no longer held."""
+        if self._closing:
+            return
+        wanted = frozenset(slots)
+        dropped = self._slots - wanted
+        added = wanted - self._slots
+        if wanted != self._slots:
+            log.info("%s: bind slots %s", self.name, sorted(wanted) or "none")
+            rate = self.config.max_tps * len(wanted) / self.config.binds
+            if wanted and rate != self.bucket.rate:
+                self.bucket = TokenBucket(rate)
+        self._slots = wanted
+        BINDS_HELD.labels(self.name).set(len(wanted))
+        for slot in sorted(added):
+            self._tasks[slot] = asyncio.create_task(
+                self._keep_bound(slot), name=f"smpp-{self.name}-{slot}"
+            )
+        if not wanted:
+            self._bound.set()  # waiters in session() must learn that there is nothing to wait for
+        await asyncio.gather(*(self._drop(slot, timeout) for slot in dropped))
+
+    async def _drop(self, slot: int, timeout: float) -> None:
+        task = self._tasks.pop(slot, None)
+        session = self._by_slot.get(slot)
+        if session is not None:
+            if session in self._sessions:
+                self._sessions.remove(session)  # no new submits on it
+            await session.unbind(timeout)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def session(self) -> EsmeSession:
-        """A bound session to submit on (waits for a bind and for any SMSC-requested pause)."""
+        """A bound session to submit on (waits for a bind and for any SMSC-requested pause).
+        Raises LinkNotHeld when this process holds no slot of the link."""
         while True:
             await self._open.wait()
             if self._sessions:
                 return min(self._sessions, key=lambda s: s.in_flight)
             if self._closing:
                 raise SmppError(f"{self.name}: link is closing")
+            if not self._slots:
+                raise LinkNotHeld(f"{self.name}: no bind slot held by this process")
             self._bound.clear()
             await self._bound.wait()
 
@@ -84,11 +145,14 @@ class Link:
         self._closing = True
         self._open.set()
         self._bound.set()
-        for task in self._tasks:
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
         sessions = list(self._sessions)
         await asyncio.gather(*(s.unbind(timeout) for s in sessions), return_exceptions=True)
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._slots = frozenset()
+        BINDS_HELD.labels(self.name).set(0)
         if self._pause_task is not None:
             self._pause_task.cancel()
 
@@ -98,7 +162,7 @@ class Link:
     async def _keep_bound(self, index: int) -> None:
         c = self.config
         backoff = Backoff(c.reconnect_initial, c.reconnect_max)
-        while not self._closing:
+        while not self._closing and index in self._slots:
             try:
                 session = await connect(
                     c.host,
@@ -122,15 +186,22 @@ class Link:
                 continue
             backoff.reset()
             log.info("%s[%d]: bound to %s:%d as %s", self.name, index, c.host, c.port, c.bind)
+            if self._closing or index not in self._slots:  # dropped while binding
+                await session.unbind(c.response_timeout)
+                return
             self._sessions.append(session)
+            self._by_slot[index] = session
             SESSIONS_BOUND.labels(self.name).inc()
             self._bound.set()
             try:
                 error = await session.wait_closed()
             finally:
-                self._sessions.remove(session)
+                if session in self._sessions:
+                    self._sessions.remove(session)
+                if self._by_slot.get(index) is session:
+                    del self._by_slot[index]
                 SESSIONS_BOUND.labels(self.name).dec()
-            if not self._closing:
+            if not self._closing and index in self._slots:
                 delay = backoff.next_delay()
                 log.warning(
                     "%s[%d]: connection lost (%s); reconnect in %.1fs",

@@ -4,19 +4,28 @@ The store is the source of truth for the queue. A message moves `queued -> sendi
 dispatcher claims it (in one UPDATE per batch, guarded by `status = 'queued'`, so a message is
 never claimed twice), and the opt-out list is read again in that same transaction: a STOP that
 arrived after the message was accepted wins, and the message ends `failed` / `opted out`.
+
+Several dispatchers on one PostgreSQL database (docs/adr/0004) claim with
+`SELECT ... ORDER BY id LIMIT n FOR UPDATE SKIP LOCKED`: concurrent claims take disjoint
+batches without waiting for each other, and a row one of them has locked is skipped, never
+claimed twice. Each claim records its node as `owner`, so a dead node's messages can be queued
+again (`delivery.nodes`), and only succeeds while the node is registered in `nodes`. A
+dispatcher holding no bind slot of a connection (`Link.held`) leaves that connection's
+messages to the dispatchers that do: `unheld` filters them out by the sender code's route.
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, select, true, update
 
 from smsgate.domain.model import Status
 from smsgate.store import schema as s
 from smsgate.store.database import Database
+from smsgate.store.hot_writer import HotWriter, Tx
 from smsgate.store.optouts import blocked_pairs
+from smsgate.store.rawsql import Query
 
 OPTED_OUT_ERROR = "opted out"
 
@@ -36,23 +45,23 @@ class Outbound:
     done_parts: frozenset[int] = frozenset()  # parts already accepted by the SMSC (after a crash)
 
 
-_CLAIM_COLUMNS = (
-    s.messages.c.id,
-    s.messages.c.realm_id,
-    s.messages.c.sender_code,
-    s.messages.c.phone,
-    s.messages.c.text,
-    s.messages.c.encoding,
-    s.messages.c.parts,
-    s.messages.c.kind,
-)
-
-
 class QueueStore:
     """Claims, recovery and the queued-message backlog."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        writer: HotWriter | None = None,
+        *,
+        owner: str | None = None,
+        default_route: str | None = None,
+    ) -> None:
+        """`owner`: this node's id when several dispatchers share the database (None alone);
+        `default_route`: the connection of sender codes without one (for `unheld`)."""
         self._db = db
+        self._writer = writer if writer is not None else HotWriter(db)
+        self.owner = owner
+        self._default_route = default_route
 
     async def queued_ids(self, limit: int) -> list[str]:
         """The oldest queued messages (the polling fallback and the backlog after a restart)."""
@@ -65,75 +74,41 @@ class QueueStore:
             )
             return [row[0] for row in rows]
 
-    async def claim(self, ids: Sequence[str]) -> tuple[list[Outbound], list[str]]:
+    async def claim(
+        self, ids: Sequence[str], *, unheld: Collection[str] = ()
+    ) -> tuple[list[Outbound], list[str]]:
         """Move `ids` from queued to sending. Returns (claimed, opted_out): messages someone else
-        claimed already, or that are no longer queued, are in neither list."""
+        claimed already, or that are no longer queued, are in neither list; neither are those
+        routed to a connection in `unheld` (they stay queued)."""
         if not ids:
             return [], []
-        now = time.time()
-        async with self._db.writer.begin() as conn:
-            rows = (
-                await conn.execute(
-                    update(s.messages)
-                    .where(and_(s.messages.c.id.in_(ids), s.messages.c.status == Status.QUEUED))
-                    .values(
-                        status=Status.SENDING.value,
-                        attempts=s.messages.c.attempts + 1,
-                        updated_at=now,
-                    )
-                    .returning(*_CLAIM_COLUMNS)
-                )
-            ).all()
-            if not rows:
-                return [], []
-            blocked = await blocked_pairs(
-                conn, ((r.realm_id, r.sender_code, r.phone) for r in rows if r.kind == "api")
-            )
-            opted_out = [
-                r.id
-                for r in rows
-                if r.kind == "api" and (r.realm_id, r.sender_code, r.phone) in blocked
-            ]
-            if opted_out:
-                await conn.execute(
-                    update(s.messages)
-                    .where(s.messages.c.id.in_(opted_out))
-                    .values(status=Status.FAILED.value, error=OPTED_OUT_ERROR, updated_at=now)
-                )
-            done = await self._done_parts(conn, [r.id for r in rows if r.parts > 1])
-        refused = set(opted_out)
-        claimed = [
-            Outbound(
-                id=r.id,
-                realm_id=r.realm_id,
-                sender_code=r.sender_code,
-                phone=r.phone,
-                text=r.text,
-                encoding=r.encoding,
-                parts=r.parts,
-                kind=r.kind,
-                done_parts=done.get(r.id, frozenset()),
-            )
-            for r in sorted(rows, key=lambda r: r.id)
-            if r.id not in refused
-        ]
-        return claimed, opted_out
-
-    @staticmethod
-    async def _done_parts(conn: AsyncConnection, ids: list[str]) -> dict[str, frozenset[int]]:
-        if not ids:
-            return {}
-
-        rows = await conn.execute(
-            select(s.message_parts.c.message_id, s.message_parts.c.part_no).where(
-                s.message_parts.c.message_id.in_(ids),
-                s.message_parts.c.smsc_message_id.is_not(None),
+        return await self._writer.run(
+            lambda tx: _claim(
+                tx,
+                ids,
+                time.time(),
+                owner=self.owner,
+                unheld=unheld,
+                default_route=self._default_route,
             )
         )
-        done: dict[str, set[int]] = {}
-        for message_id, part_no in rows:
-            done.setdefault(message_id, set()).add(part_no)
-        return {k: frozenset(v) for k, v in done.items()}
+
+    async def claim_next(
+        self, limit: int, *, unheld: Collection[str] = ()
+    ) -> tuple[list[Outbound], list[str]]:
+        """Claim up to `limit` of the oldest queued messages (SKIP LOCKED on PostgreSQL), except
+        those routed to a connection in `unheld`. Returns (claimed, opted_out) like `claim`."""
+        return await self._writer.run(
+            lambda tx: _claim(
+                tx,
+                None,
+                time.time(),
+                limit=limit,
+                owner=self.owner,
+                unheld=unheld,
+                default_route=self._default_route,
+            )
+        )
 
     async def recover(self) -> int:
         """After a crash: every message left `sending` goes back to `queued` (at-least-once:
@@ -148,12 +123,116 @@ class QueueStore:
         return int(result.rowcount or 0)
 
     async def release(self, ids: Sequence[str]) -> None:
-        """Give claimed messages back to the queue (graceful shutdown before they were sent)."""
+        """Give claimed messages back to the queue (graceful shutdown before they were sent).
+        With an owner, only this node's: a message queued again by the reaper may be another
+        node's by now."""
         if not ids:
             return
+        mine = s.messages.c.owner == self.owner if self.owner is not None else true()
         async with self._db.writer.begin() as conn:
             await conn.execute(
                 update(s.messages)
-                .where(and_(s.messages.c.id.in_(ids), s.messages.c.status == Status.SENDING.value))
-                .values(status=Status.QUEUED.value, updated_at=time.time())
+                .where(
+                    and_(
+                        s.messages.c.id.in_(ids),
+                        s.messages.c.status == Status.SENDING.value,
+                        mine,
+                    )
+                )
+                .values(status=Status.QUEUED.value, owner=None, updated_at=time.time())
             )
+
+
+def _claim_statement(
+    q: Query,
+    ids: Sequence[str] | None,
+    now: float,
+    *,
+    limit: int | None,
+    owner: str | None,
+    unheld: Collection[str],
+    default_route: str | None,
+) -> str:
+    """The UPDATE that moves the chosen queued rows to sending (see the module docstring)."""
+    queued = Status.QUEUED.value
+    sets = (
+        f"status = {q.param(Status.SENDING.value)}, attempts = attempts + 1, "
+        f"updated_at = {q.param(now)}"
+    )
+    if owner is not None:
+        sets += f", owner = {q.param(owner)}, claimed_at = {q.param(now)}"
+    if ids is not None and owner is None and not unheld:  # one dispatcher, in-memory hand-off
+        return f"UPDATE messages SET {sets} WHERE id {q.in_(ids)} AND status = {q.param(queued)}"
+    pick = f"SELECT m.id FROM messages m WHERE m.status = {q.param(queued)}"
+    if ids is not None:
+        pick += f" AND m.id {q.in_(ids)}"
+    if unheld:
+        route = (
+            "COALESCE((SELECT sc.connection FROM sender_codes sc WHERE sc.code = m.sender_code), "
+            f"{q.param(default_route or '')})"
+        )
+        if q.postgres:
+            pick += f" AND {route} <> ALL({q.param(list(unheld))})"
+        else:
+            pick += f" AND {route} NOT {q.in_(unheld)}"
+    if owner is not None:  # a node declared dead claims nothing until it has registered again
+        pick += f" AND EXISTS (SELECT 1 FROM nodes WHERE node_id = {q.param(owner)})"
+    pick += f" ORDER BY m.id LIMIT {q.param(limit if limit is not None else len(ids or ()))}"
+    if q.postgres:
+        # MATERIALIZED: the locking pick runs exactly once, whatever plan the UPDATE gets.
+        return (
+            f"WITH picked AS MATERIALIZED ({pick} FOR UPDATE SKIP LOCKED) "
+            f"UPDATE messages SET {sets} FROM picked WHERE messages.id = picked.id"
+        )
+    return f"UPDATE messages SET {sets} WHERE id IN ({pick})"
+
+
+def _claim(
+    tx: Tx,
+    ids: Sequence[str] | None,
+    now: float,
+    *,
+    limit: int | None = None,
+    owner: str | None = None,
+    unheld: Collection[str] = (),
+    default_route: str | None = None,
+) -> tuple[list[Outbound], list[str]]:
+    """The claim transaction: queued -> sending, opt-outs read again, done parts looked up.
+    `ids`: those messages (hand-off); None: the oldest `limit` queued ones."""
+    q = Query(tx.postgres)
+    statement = _claim_statement(
+        q, ids, now, limit=limit, owner=owner, unheld=unheld, default_route=default_route
+    )
+    rows = tx.fetch(
+        f"{statement} RETURNING messages.id, messages.realm_id, messages.sender_code, "
+        "messages.phone, messages.text, messages.encoding, messages.parts, messages.kind",
+        q.params,
+    )
+    if not rows:
+        return [], []
+    blocked = blocked_pairs(tx, ((r[1], r[2], r[3]) for r in rows if r[7] == "api"))
+    opted_out = [r[0] for r in rows if r[7] == "api" and (r[1], r[2], r[3]) in blocked]
+    if opted_out:
+        q = Query(tx.postgres)
+        tx.execute(
+            f"UPDATE messages SET status = {q.param(Status.FAILED.value)}, "
+            f"error = {q.param(OPTED_OUT_ERROR)}, updated_at = {q.param(now)} "
+            f"WHERE id {q.in_(opted_out)}",
+            q.params,
+        )
+    multipart = [r[0] for r in rows if r[6] > 1]
+    done: dict[str, set[int]] = {}
+    if multipart:
+        q = Query(tx.postgres)
+        for message_id, part_no in tx.fetch(
+            f"SELECT message_id, part_no FROM message_parts WHERE message_id {q.in_(multipart)} "
+            "AND smsc_message_id IS NOT NULL",
+            q.params,
+        ):
+            done.setdefault(message_id, set()).add(part_no)
+    refused = set(opted_out)
+    return [
+        Outbound(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], frozenset(done.get(r[0], ())))
+        for r in sorted(rows)
+        if r[0] not in refused
+    ], opted_out

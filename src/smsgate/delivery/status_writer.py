@@ -22,14 +22,12 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, insert, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from smsgate.domain.model import Status, rollup
 from smsgate.domain.receipt import ReceiptState, message_id_variants, normalise_message_id
 from smsgate.metrics import RECEIPTS
-from smsgate.store import schema as s
 from smsgate.store.database import Database
+from smsgate.store.hot_writer import HotWriter, Tx
+from smsgate.store.rawsql import Query, positional, row_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +65,10 @@ RETRY_DELAY_SECONDS = 0.5  # pause before writing a failed batch again (database
 class StatusWriter:
     """Collects delivery events and writes them in batches; see the module docstring."""
 
-    def __init__(self, db: Database, *, max_batch: int = 5000) -> None:
-        self._db = db
+    def __init__(
+        self, db: Database, *, max_batch: int = 5000, writer: HotWriter | None = None
+    ) -> None:
+        self._hot = writer if writer is not None else HotWriter(db)
         self._max_batch = max_batch
         self._queue: list[tuple[_Event | None, _Waiter]] = []  # None event: a flush marker
         self._wakeup = asyncio.Event()
@@ -143,167 +143,147 @@ class StatusWriter:
                 return
 
     async def _write(self, events: list[_Event]) -> None:
-        now = time.time()
-        sent = [e for e in events if isinstance(e, PartSent)]
-        failed = [e for e in events if isinstance(e, MessageFailed)]
-        receipts = [e for e in events if isinstance(e, ReceiptIn)]
-        async with self._db.writer.begin() as conn:
-            if sent:
-                await conn.execute(
-                    insert(s.message_parts),
-                    [
-                        {
-                            "message_id": e.message_id,
-                            "part_no": e.part_no,
-                            "connection": e.connection,
-                            "smsc_message_id": normalise_message_id(e.smsc_id),
-                            "status": Status.SENT.value,
-                            "updated_at": now,
-                        }
-                        for e in sent
-                    ],
-                )
-                done = [e.message_id for e in sent if e.last]
-                if done:
-                    await conn.execute(
-                        update(s.messages)
-                        .where(
-                            and_(
-                                s.messages.c.id.in_(done),
-                                s.messages.c.status == Status.SENDING.value,
-                            )
-                        )
-                        .values(status=Status.SENT.value, updated_at=now)
-                    )
-                receipts = await self._unpark(conn, sent) + receipts
-            if failed:
-                await conn.execute(
-                    update(s.messages)
-                    .where(s.messages.c.id == bindparam("mid"))
-                    .values(status=Status.FAILED.value, error=bindparam("err"), updated_at=now),
-                    [{"mid": e.message_id, "err": e.error[:255]} for e in failed],
-                )
-            if receipts:
-                await self._apply_receipts(conn, receipts, now)
+        await self._hot.run(lambda tx: _write_events(tx, events, time.time()))
 
-    @staticmethod
-    async def _unpark(conn: AsyncConnection, sent: list[PartSent]) -> list[ReceiptIn]:
-        """Receipts that arrived before these parts' submit_sm_resp was stored."""
-        keys = {(e.connection, normalise_message_id(e.smsc_id)) for e in sent}
-        rows = (
-            await conn.execute(
-                select(
-                    s.pending_receipts.c.id,
-                    s.pending_receipts.c.connection,
-                    s.pending_receipts.c.smsc_message_id,
-                    s.pending_receipts.c.state,
-                    s.pending_receipts.c.error,
-                ).where(
-                    tuple_(
-                        s.pending_receipts.c.connection, s.pending_receipts.c.smsc_message_id
-                    ).in_(keys)
-                )
-            )
-        ).all()
-        if not rows:
-            return []
-        await conn.execute(
-            delete(s.pending_receipts).where(s.pending_receipts.c.id.in_([r.id for r in rows]))
+
+_FAIL_MESSAGE = "UPDATE messages SET status = {}, error = {}, updated_at = {} WHERE id = {}"
+_PART_STATE = "UPDATE message_parts SET status = {}, error = {}, updated_at = {} " + (
+    "WHERE message_id = {} AND part_no = {}"
+)
+_MESSAGE_STATE = "UPDATE messages SET status = {}, updated_at = {} WHERE id = {} AND status != {}"
+
+
+def _write_events(tx: Tx, events: list[_Event], now: float) -> None:
+    """The status transaction: sent parts, failed messages, parked and new receipts."""
+    sent = [e for e in events if isinstance(e, PartSent)]
+    failed = [e for e in events if isinstance(e, MessageFailed)]
+    receipts = [e for e in events if isinstance(e, ReceiptIn)]
+    if sent:
+        _record_sent(tx, sent, now)
+        receipts = _unpark(tx, sent) + receipts
+    if failed:
+        tx.execute_many(
+            positional(tx.postgres, _FAIL_MESSAGE),
+            [(Status.FAILED.value, e.error[:255], now, e.message_id) for e in failed],
         )
-        return [
-            ReceiptIn(r.connection, r.smsc_message_id, ReceiptState(r.state), r.error) for r in rows
-        ]
+    if receipts:
+        _apply_receipts(tx, receipts, now)
 
-    @staticmethod
-    async def _apply_receipts(conn: AsyncConnection, receipts: list[ReceiptIn], now: float) -> None:
-        variants = {
-            (r.connection, variant) for r in receipts for variant in message_id_variants(r.smsc_id)
-        }
-        rows = (
-            await conn.execute(
-                select(
-                    s.message_parts.c.message_id,
-                    s.message_parts.c.part_no,
-                    s.message_parts.c.connection,
-                    s.message_parts.c.smsc_message_id,
-                ).where(
-                    tuple_(s.message_parts.c.connection, s.message_parts.c.smsc_message_id).in_(
-                        variants
-                    )
-                )
+
+def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
+    tx.execute_many(
+        "INSERT INTO message_parts (message_id, part_no, connection, smsc_message_id, status, "
+        f"updated_at) VALUES {row_placeholders(tx.postgres, 6)}",
+        [
+            (
+                e.message_id,
+                e.part_no,
+                e.connection,
+                normalise_message_id(e.smsc_id),
+                Status.SENT.value,
+                now,
             )
-        ).all()
-        parts = {(r.connection, r.smsc_message_id): (r.message_id, r.part_no) for r in rows}
-        updates: list[dict[str, object]] = []
-        parked: list[dict[str, object]] = []
-        for receipt in receipts:
-            RECEIPTS.labels(receipt.state.value).inc()
-            found = next(
+            for e in sent
+        ],
+    )
+    done = [e.message_id for e in sent if e.last]
+    if done:
+        q = Query(tx.postgres)
+        tx.execute(
+            f"UPDATE messages SET status = {q.param(Status.SENT.value)}, "
+            f"updated_at = {q.param(now)} WHERE id {q.in_(done)} "
+            f"AND status = {q.param(Status.SENDING.value)}",
+            q.params,
+        )
+
+
+def _unpark(tx: Tx, sent: list[PartSent]) -> list[ReceiptIn]:
+    """Receipts that arrived before these parts' submit_sm_resp was stored."""
+    keys = {(e.connection, normalise_message_id(e.smsc_id)) for e in sent}
+    q = Query(tx.postgres)
+    rows = tx.fetch(
+        "SELECT id, connection, smsc_message_id, state, error FROM pending_receipts "
+        f"WHERE smsc_message_id {q.in_({mid for _, mid in keys})}",
+        q.params,
+    )
+    rows = [r for r in rows if (r[1], r[2]) in keys]
+    if not rows:
+        return []
+    q = Query(tx.postgres)
+    tx.execute(f"DELETE FROM pending_receipts WHERE id {q.in_([r[0] for r in rows])}", q.params)
+    return [ReceiptIn(r[1], r[2], ReceiptState(r[3]), r[4]) for r in rows]
+
+
+def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
+    variants = {v for r in receipts for v in message_id_variants(r.smsc_id)}
+    q = Query(tx.postgres)
+    rows = tx.fetch(
+        "SELECT p.message_id, p.part_no, p.connection, p.smsc_message_id, m.parts "
+        "FROM message_parts p JOIN messages m ON m.id = p.message_id "
+        f"WHERE p.smsc_message_id {q.in_(variants)}",
+        q.params,
+    )
+    parts = {(r[2], r[3]): (r[0], r[1], r[4]) for r in rows}
+    part_updates: list[tuple[object, ...]] = []
+    single: list[tuple[object, ...]] = []  # one-part messages take the receipt's state directly
+    multi: set[str] = set()
+    parked: list[tuple[object, ...]] = []
+    for receipt in receipts:
+        RECEIPTS.labels(receipt.state.value).inc()
+        found = next(
+            (
+                parts[(receipt.connection, v)]
+                for v in message_id_variants(receipt.smsc_id)
+                if (receipt.connection, v) in parts
+            ),
+            None,
+        )
+        if found is None:
+            parked.append(
                 (
-                    parts[(receipt.connection, v)]
-                    for v in message_id_variants(receipt.smsc_id)
-                    if (receipt.connection, v) in parts
-                ),
-                None,
-            )
-            if found is None:
-                parked.append(
-                    {
-                        "connection": receipt.connection,
-                        "smsc_message_id": normalise_message_id(receipt.smsc_id),
-                        "state": receipt.state.value,
-                        "error": receipt.error,
-                        "received_at": now,
-                    }
-                )
-            else:
-                updates.append(
-                    {
-                        "mid": found[0],
-                        "pno": found[1],
-                        "st": receipt.state.value,
-                        "err": receipt.error,
-                        "at": now,
-                    }
-                )
-        if parked:
-            await conn.execute(insert(s.pending_receipts), parked)
-        if not updates:
-            return
-        await conn.execute(
-            update(s.message_parts)
-            .where(
-                and_(
-                    s.message_parts.c.message_id == bindparam("mid"),
-                    s.message_parts.c.part_no == bindparam("pno"),
+                    receipt.connection,
+                    normalise_message_id(receipt.smsc_id),
+                    receipt.state.value,
+                    receipt.error,
+                    now,
                 )
             )
-            .values(status=bindparam("st"), error=bindparam("err"), updated_at=bindparam("at")),
-            updates,
-        )
-        await _roll_up(conn, {str(u["mid"]) for u in updates}, now)
+            continue
+        message_id, part_no, total = found
+        part_updates.append((receipt.state.value, receipt.error, now, message_id, part_no))
+        if total == 1:
+            status = rollup([receipt.state.value], 1)
+            if status is not Status.SENT:
+                single.append((status.value, now, message_id, Status.FAILED.value))
+        else:
+            multi.add(message_id)
+    tx.execute_many(
+        "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, received_at) "
+        f"VALUES {row_placeholders(tx.postgres, 5)}",
+        parked,
+    )
+    tx.execute_many(positional(tx.postgres, _PART_STATE), part_updates)
+    tx.execute_many(positional(tx.postgres, _MESSAGE_STATE), single)
+    if multi:
+        _roll_up(tx, multi, now)
 
 
-async def _roll_up(conn: AsyncConnection, message_ids: set[str], now: float) -> None:
-    """Give each message the status its parts' receipts add up to."""
-    rows = await conn.execute(
-        select(s.message_parts.c.message_id, s.message_parts.c.status, s.messages.c.parts)
-        .join(s.messages, s.messages.c.id == s.message_parts.c.message_id)
-        .where(s.message_parts.c.message_id.in_(message_ids))
+def _roll_up(tx: Tx, message_ids: set[str], now: float) -> None:
+    """Give each multipart message the status its parts' receipts add up to."""
+    q = Query(tx.postgres)
+    rows = tx.fetch(
+        "SELECT p.message_id, p.status, m.parts FROM message_parts p "
+        f"JOIN messages m ON m.id = p.message_id WHERE p.message_id {q.in_(message_ids)}",
+        q.params,
     )
     states: dict[str, list[str]] = defaultdict(list)
     totals: dict[str, int] = {}
     for message_id, state, total in rows:
         states[message_id].append(state)
         totals[message_id] = total
-    by_status: dict[Status, list[str]] = defaultdict(list)
+    updates = []
     for message_id, part_states in states.items():
         status = rollup(part_states, totals[message_id])
         if status is not Status.SENT:
-            by_status[status].append(message_id)
-    for status, ids in by_status.items():
-        await conn.execute(
-            update(s.messages)
-            .where(and_(s.messages.c.id.in_(ids), s.messages.c.status != Status.FAILED.value))
-            .values(status=status.value, updated_at=now)
-        )
+            updates.append((status.value, now, message_id, Status.FAILED.value))
+    tx.execute_many(positional(tx.postgres, _MESSAGE_STATE), updates)

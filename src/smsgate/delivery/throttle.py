@@ -1,13 +1,18 @@
 """Token buckets for messages-per-second limits (per connection, per sender code).
 
 `acquire()` waits exactly as long as the rate requires: no polling and no sleep when a token is
-available. A rate of 0 means unlimited. The burst is one second's worth of tokens (at least 1),
-so a limit holds over any one-second window to within one message.
+available. A rate of 0 means unlimited. The burst is a fiftieth of a second's worth of tokens
+(at least 1): enough to absorb timer jitter at high rates, small enough that any one-second
+window holds at most rate + burst messages (rate + 1 below 50 per second, within 2% above).
+A burst of a whole second's worth would let 2 x rate through in the first second after a pause,
+which is what a carrier's per-second limit throttles.
 """
 
 import asyncio
 import time
 from collections.abc import Callable
+
+BURST_FRACTION = 50  # the default burst is 1/50 s worth of tokens
 
 
 class TokenBucket:
@@ -23,7 +28,7 @@ class TokenBucket:
         if rate < 0:
             raise ValueError("rate must be >= 0")
         self.rate = rate
-        self.capacity = burst if burst is not None else max(1.0, rate)
+        self.capacity = burst if burst is not None else max(1.0, rate / BURST_FRACTION)
         self._tokens = self.capacity
         self._clock = clock
         self._stamp = clock()

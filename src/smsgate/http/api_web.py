@@ -10,6 +10,7 @@ body, so a failure must travel in the body.
 
 import logging
 import time
+from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -30,7 +31,9 @@ MAX_BODY_BYTES = 64 * 1024  # a valid request is under 1 KiB; refuse to buffer m
 _HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
 _FORM = b"application/x-www-form-urlencoded"
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
+_RESULTS = ("accepted", "opted_out", "bad_request", "unauthorised", "unavailable", "error")
+_COUNTERS = {result: API_REQUESTS.labels(result) for result in _RESULTS}
 
 
 def _pairs(raw: bytes) -> list[tuple[str, str]]:
@@ -63,7 +66,7 @@ class ApiWeb:
         except Exception:  # never a traceback to the client, never a false SUCCESS
             log.exception("api_web request failed")
             line, result = send.failure(send.TEMPORARILY_UNAVAILABLE), "error"
-        API_REQUESTS.labels(result).inc()
+        _COUNTERS[result].inc()
         payload = line.encode()
         await send_(
             {

@@ -1,5 +1,12 @@
-"""The ASGI application factory: routes, lifespan, health and metrics."""
+"""The ASGI application factory: routes, lifespan, health and metrics.
 
+`create_app(gateway)` serves a gateway built by the caller (`smsgate serve`, tests).
+`app_from_env` is the import-string factory for `serve --workers N`: uvicorn starts N worker
+processes on one listening socket, and each one builds its own gateway from the `SMSGATE_*`
+environment (on PostgreSQL each is a node of its own).
+"""
+
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,13 +15,35 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
-from smsgate.bootstrap import Gateway
+from smsgate.bootstrap import Gateway, build
+from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.api_web import ApiWeb
 from smsgate.http.simulator_hook import make_hook
+from smsgate.settings import Settings
+
+API_PATHS = frozenset({"/bin/api_web", "/api_web"})
 
 
-def create_app(gateway: Gateway) -> Starlette:
+class FastPath:
+    """Sends api_web requests straight to their endpoint, everything else through Starlette.
+
+    api_web is the hot path; Starlette's middleware stack and router cost more per request
+    than the endpoint's own work (ADR 0003)."""
+
+    def __init__(self, api_web: ApiWeb, app: Starlette) -> None:
+        self.api_web = api_web
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in API_PATHS:
+            await self.api_web(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_app(gateway: Gateway) -> FastPath:
     api_web = ApiWeb(
         gateway.auth,
         gateway.senders,
@@ -44,4 +73,10 @@ def create_app(gateway: Gateway) -> Starlette:
     ]
     if gateway.simulator is not None:
         routes.append(Route("/_simulator/mo", make_hook(gateway.simulator), methods=["POST"]))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return FastPath(api_web, Starlette(routes=routes, lifespan=lifespan))
+
+
+def app_from_env() -> FastPath:
+    """The app of one `serve --workers N` worker: a gateway built from the environment."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # as `serve` does; see constants.py
+    return create_app(build(Settings()))

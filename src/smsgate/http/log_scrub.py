@@ -10,8 +10,9 @@ import logging
 import re
 from typing import Any
 
-# p= or pwd= at the start of a query string or after ?, &, ; or whitespace; value up to & or space.
-_SECRET = re.compile(r"(?i)((?:^|[?&;\s\"'])(?:p|pwd)=)[^&\s\"']*")
+# p= or pwd= (any case; letters may be percent-encoded, e.g. %70=, since the API decodes names)
+# at the start of a query string or after ?, &, ; or whitespace; value up to & or space.
+_SECRET = re.compile(r"(?i)((?:^|[?&;\s\"'])(?:p|%[57]0)(?:(?:w|%[57]7)(?:d|%[46]4))?=)[^&\s\"']*")
 
 
 def scrub(text: str) -> str:

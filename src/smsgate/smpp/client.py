@@ -80,11 +80,16 @@ class EsmeSession(SmppSession):
         self._keepalive: asyncio.Task[None] | None = None
 
     @property
+    def accepting(self) -> bool:
+        """True while `submit` can be used (open, and unbind has not started)."""
+        return self.is_open and not self._unbinding
+
+    @property
     def in_flight(self) -> int:
         """submit_sm sent (or waiting for a window slot) and not answered yet."""
         return self._inflight
 
-    async def submit(self, pdu: SubmitSm, *, timeout: float | None = None) -> SubmitSmResp:  # noqa: ASYNC109
+    async def submit(self, pdu: SubmitSm, *, timeout: float | None = None) -> SubmitSmResp:
         """Send one submit_sm and return its response, whatever its command_status.
 
         A generic_nack is returned as a SubmitSmResp with the nack's status, so callers
@@ -116,7 +121,7 @@ class EsmeSession(SmppSession):
             raise UnexpectedResponse(f"{self.name}: got {resp!r}")
         return resp
 
-    async def unbind(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def unbind(self, timeout: float = 5.0) -> None:
         """Stop submitting, wait (bounded by `timeout` overall) for outstanding submits and
         deliver_sm callbacks, send unbind, then close. Never raises for a dead peer."""
         if not self.is_open:
@@ -137,8 +142,7 @@ class EsmeSession(SmppSession):
                 except SmppError as exc:
                     log.info("%s: unbind not acknowledged: %s", self.name, exc)
         finally:
-            self.close()
-            await self.wait_closed()
+            await self.close_and_wait(max(0.1, deadline - self._loop.time()))
 
     async def wait_closed(self) -> Exception | None:
         reason = await super().wait_closed()
@@ -207,7 +211,7 @@ async def connect(
     addr_ton: int = 0,
     addr_npi: int = 0,
     address_range: str = "",
-    timeout: float = 10.0,  # noqa: ASYNC109
+    timeout: float = 10.0,
     window: int | None = None,
     on_deliver_sm: DeliverCallback | None = None,
     request_timeout: float | None = 30.0,

@@ -1,4 +1,4 @@
-"""SMPP 3.4 PDU codec: one frozen dataclass per PDU, `encode(pdu)` and `decode(frame)`.
+"""SMPP 3.4 PDU codec: `encode(pdu)` and `decode(frame)` for the dataclasses in `messages`.
 
 Hand-written rather than taken from a library; the measurements behind that choice are in
 the `smsgate.smpp` package docstring. This module is on the hot path (tens of thousands of
@@ -20,10 +20,9 @@ encoding and segmentation belong to `smsgate.domain.encoding`.
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, Final, TypeAlias
+from typing import Any, Final
 
-from smsgate.constants import SMPP_HEADER_LEN, SMPP_INTERFACE_VERSION, SMPP_MAX_SHORT_MESSAGE
+from smsgate.constants import SMPP_HEADER_LEN, SMPP_MAX_SHORT_MESSAGE
 from smsgate.smpp.codes import (
     RESPONSE_BIT,
     TLV_MESSAGE_PAYLOAD,
@@ -41,6 +40,25 @@ from smsgate.smpp.codes import (
     status_of,
 )
 from smsgate.smpp.errors import PduError
+from smsgate.smpp.messages import (
+    BIND_COMMANDS,
+    Bind,
+    BindResp,
+    DeliverSm,
+    DeliverSmResp,
+    EnquireLink,
+    EnquireLinkResp,
+    GenericNack,
+    Pdu,
+    ShortMessage,
+    SubmitSm,
+    SubmitSmResp,
+    Tlvs,
+    Unbind,
+    UnbindResp,
+    get_tlv,
+    response_for,
+)
 
 __all__ = [
     "BIND_COMMANDS",
@@ -65,6 +83,7 @@ __all__ = [
     "MessageState",
     "Pdu",
     "PduError",
+    "ShortMessage",
     "SubmitSm",
     "SubmitSmResp",
     "Tlvs",
@@ -75,169 +94,6 @@ __all__ = [
     "get_tlv",
     "response_for",
 ]
-
-Tlvs: TypeAlias = tuple[tuple[int, bytes], ...]
-BIND_COMMANDS: Final = frozenset(
-    {CommandId.BIND_RECEIVER, CommandId.BIND_TRANSMITTER, CommandId.BIND_TRANSCEIVER}
-)
-
-_OK: Final = CommandStatus.ESME_ROK
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Base:
-    sequence_number: int = 0
-    command_status: int = _OK
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Bind(_Base):
-    """bind_receiver / bind_transmitter / bind_transceiver, told apart by `command_id`."""
-
-    command_id: CommandId = CommandId.BIND_TRANSCEIVER
-    system_id: str = ""
-    password: str = ""
-    system_type: str = ""
-    interface_version: int = SMPP_INTERFACE_VERSION
-    addr_ton: int = 0
-    addr_npi: int = 0
-    address_range: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BindResp(_Base):
-    """bind_*_resp; `command_id` is the response id matching the bind."""
-
-    command_id: CommandId = CommandId.BIND_TRANSCEIVER_RESP
-    system_id: str = ""
-    tlvs: Tlvs = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _ShortMessage(_Base):
-    service_type: str = ""
-    source_addr_ton: int = 0
-    source_addr_npi: int = 0
-    source_addr: str = ""
-    dest_addr_ton: int = 0
-    dest_addr_npi: int = 0
-    destination_addr: str = ""
-    esm_class: int = 0
-    protocol_id: int = 0
-    priority_flag: int = 0
-    schedule_delivery_time: str = ""
-    validity_period: str = ""
-    registered_delivery: int = 0
-    replace_if_present_flag: int = 0
-    data_coding: int = 0
-    sm_default_msg_id: int = 0
-    short_message: bytes = b""
-    tlvs: Tlvs = ()
-
-    @property
-    def payload(self) -> bytes:
-        """The user data: `short_message`, or the message_payload TLV when that is empty."""
-        if self.short_message:
-            return self.short_message
-        return get_tlv(self.tlvs, TLV_MESSAGE_PAYLOAD) or b""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SubmitSm(_ShortMessage):
-    """submit_sm: ESME -> SMSC, one message (part)."""
-
-    command_id: ClassVar[CommandId] = CommandId.SUBMIT_SM
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeliverSm(_ShortMessage):
-    """deliver_sm: SMSC -> ESME, a mobile-originated message or a delivery receipt."""
-
-    command_id: ClassVar[CommandId] = CommandId.DELIVER_SM
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SubmitSmResp(_Base):
-    """submit_sm_resp; `message_id` is empty when the status is an error."""
-
-    command_id: ClassVar[CommandId] = CommandId.SUBMIT_SM_RESP
-    message_id: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeliverSmResp(_Base):
-    """deliver_sm_resp; `message_id` is unused by SMPP 3.4 and normally empty."""
-
-    command_id: ClassVar[CommandId] = CommandId.DELIVER_SM_RESP
-    message_id: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EnquireLink(_Base):
-    command_id: ClassVar[CommandId] = CommandId.ENQUIRE_LINK
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EnquireLinkResp(_Base):
-    command_id: ClassVar[CommandId] = CommandId.ENQUIRE_LINK_RESP
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Unbind(_Base):
-    command_id: ClassVar[CommandId] = CommandId.UNBIND
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UnbindResp(_Base):
-    command_id: ClassVar[CommandId] = CommandId.UNBIND_RESP
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GenericNack(_Base):
-    command_id: ClassVar[CommandId] = CommandId.GENERIC_NACK
-
-
-Pdu: TypeAlias = (
-    Bind
-    | BindResp
-    | SubmitSm
-    | SubmitSmResp
-    | DeliverSm
-    | DeliverSmResp
-    | EnquireLink
-    | EnquireLinkResp
-    | Unbind
-    | UnbindResp
-    | GenericNack
-)
-
-
-def get_tlv(tlvs: Tlvs, tag: int) -> bytes | None:
-    """The value of the first TLV with `tag`, or None."""
-    for t, value in tlvs:
-        if t == tag:
-            return value
-    return None
-
-
-def response_for(command_id: int, sequence_number: int, status: int) -> Pdu:
-    """The response answering a request `command_id` with `status`.
-
-    Commands without a response of their own (unknown ids, responses) get generic_nack.
-    """
-    if command_id in BIND_COMMANDS:
-        resp_id = CommandId(command_id | RESPONSE_BIT)
-        return BindResp(command_id=resp_id, sequence_number=sequence_number, command_status=status)
-    factory = _ERROR_RESPONSES.get(command_id, GenericNack)
-    return factory(sequence_number=sequence_number, command_status=status)
-
-
-_ERROR_RESPONSES: Final[dict[int, Callable[..., Pdu]]] = {
-    CommandId.SUBMIT_SM: SubmitSmResp,
-    CommandId.DELIVER_SM: DeliverSmResp,
-    CommandId.UNBIND: UnbindResp,
-    CommandId.ENQUIRE_LINK: EnquireLinkResp,
-}
 
 # ---------------------------------------------------------------------------------- encoding
 
@@ -306,7 +162,7 @@ def _encode_message_id(p: SubmitSmResp | DeliverSmResp) -> bytes:
 _SM_BODY: Final = b"%s\0%c%c%s\0%c%c%s\0%c%c%c%s\0%s\0%c%c%c%c%c%s%s"  # one %-format: fastest
 
 
-def _encode_short_message(p: _ShortMessage) -> bytes:
+def _encode_short_message(p: ShortMessage) -> bytes:
     sm = p.short_message
     service_type = p.service_type.encode("latin-1")
     source = p.source_addr.encode("latin-1")

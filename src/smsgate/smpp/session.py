@@ -82,9 +82,9 @@ class SmppSession(asyncio.Protocol):
         self.request_timeout = request_timeout
         self.name = name
         self.transport: asyncio.Transport | None = None
-        self.closed: asyncio.Future[Exception | None]  # result: why the connection ended
         self._loop = asyncio.get_running_loop()
-        self.closed = self._loop.create_future()
+        # Resolved when the connection is gone; the result says why (None: clean close).
+        self.closed: asyncio.Future[Exception | None] = self._loop.create_future()
         self.last_received = self._loop.time()
         self._rbuf = b""
         self._wbuf: list[bytes] = []
@@ -166,7 +166,7 @@ class SmppSession(asyncio.Protocol):
                 self._seq = seq
                 return seq
 
-    async def request(self, pdu: Pdu, timeout: float | None = None) -> Pdu:  # noqa: ASYNC109
+    async def request(self, pdu: Pdu, timeout: float | None = None) -> Pdu:
         """Send `pdu` under a new sequence number and return its response.
 
         Raises SmppTimeout, ConnectionLost, GenericNackError, PduError (malformed response)
@@ -232,6 +232,15 @@ class SmppSession(asyncio.Protocol):
         if self.transport is not None:
             self._closing = True
             self.transport.abort()
+
+    async def close_and_wait(self, timeout: float = 2.0) -> None:
+        """Graceful close, but abort if the peer does not let the buffer drain in time."""
+        self.close()
+        if not self.closed.done():
+            await asyncio.wait([self.closed], timeout=timeout)
+        if not self.closed.done():
+            self.abort()
+        await self.wait_closed()
 
     async def wait_closed(self) -> Exception | None:
         """Wait until the connection is gone; returns the reason (None for a clean close)."""

@@ -21,12 +21,13 @@ deliver_sm_failed.
 
 import asyncio
 import logging
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal, TypeAlias
 
 from smsgate.smpp.codes import RESPONSE_BIT, CommandId, CommandStatus
+from smsgate.smpp.counters import Counters
 from smsgate.smpp.errors import ConnectionLost, GenericNackError, SmppTimeout
 from smsgate.smpp.pdu import (
     Bind,
@@ -133,12 +134,11 @@ class SmscSimulator:
         self.submitted: list[SubmitSm] = []  # every submit_sm received, in order
         self.messages: dict[str, SubmitSm] = {}  # accepted ones, by submit_sm_resp message_id
         self.delivered: list[tuple[DeliverSm, int]] = []  # deliver_sm answered, with status
-        self.counters: Counter[str] = Counter()
+        self.counters = Counters()
         self.sessions: set[SmscSession] = set()
         self._next_id = first_message_id
         self._port = 0
         self._server: asyncio.Server | None = None
-        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._undelivered: deque[tuple[str, DeliverSm]] = deque()
         self._default_on_submit = type(self).on_submit is SmscSimulator.on_submit
@@ -166,9 +166,8 @@ class SmscSimulator:
         sessions = list(self.sessions)
         for session in sessions:
             session.cancel_handlers()
-            session.close()
+        await asyncio.gather(*(session.close_and_wait() for session in sessions))
         for session in sessions:
-            await session.wait_closed()
             await session.wait_handlers()
         if server is not None:
             await server.wait_closed()
@@ -184,31 +183,13 @@ class SmscSimulator:
 
     def count(self, key: str) -> None:
         """Increment counter `key`, waking `wait_for` callers."""
-        value = self.counters[key] + 1
-        self.counters[key] = value
-        waiters = self._waiters.get(key)
-        if waiters:
-            for entry in [w for w in waiters if w[0] <= value]:
-                waiters.remove(entry)
-                if not entry[1].done():
-                    entry[1].set_result(None)
+        self.counters.bump(key)
 
-    async def wait_for(self, key: str, n: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for(self, key: str, n: int, timeout: float = 5.0) -> None:
         """Return once counter `key` reaches `n`; TimeoutError after `timeout` seconds."""
-        if self.counters[key] >= n:
-            return
-        entry = (n, asyncio.get_running_loop().create_future())
-        self._waiters.setdefault(key, []).append(entry)
-        try:
-            async with asyncio.timeout(timeout):
-                await entry[1]
-        except TimeoutError:
-            raise TimeoutError(f"{key}={self.counters[key]}, waited for {n}") from None
-        finally:
-            if entry in self._waiters[key]:
-                self._waiters[key].remove(entry)
+        await self.counters.wait_for(key, n, timeout)
 
-    async def wait_for_submits(self, n: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_for_submits(self, n: int, timeout: float = 5.0) -> None:
         await self.wait_for("submit_sm", n, timeout)
 
     # ------------------------------------------------------------------ hooks

@@ -15,18 +15,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from enum import Enum
-
-from sqlalchemy import insert
 
 from smsgate.constants import GROUP_COMMIT_MAX_BATCH
 from smsgate.domain.model import NewMessage, Status
 from smsgate.metrics import COMMIT_BATCH, COMMIT_FAILURES
-from smsgate.store import schema as s
 from smsgate.store.database import Database
 from smsgate.store.errors import StoreUnavailable
+from smsgate.store.hot_writer import HotWriter, Tx
 from smsgate.store.optouts import blocked_pairs
+from smsgate.store.rawsql import row_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +35,10 @@ class Outcome(Enum):
 
 
 _Pending = tuple[NewMessage, "asyncio.Future[Outcome]"]
+_COLUMNS = (
+    "id, realm_id, sender_code, phone, text, encoding, parts, kind, status, created_at, updated_at"
+)
+_NCOLUMNS = _COLUMNS.count(",") + 1
 
 
 class Accepter:
@@ -46,10 +48,11 @@ class Accepter:
         self,
         db: Database,
         *,
+        writer: HotWriter | None = None,
         max_batch: int = GROUP_COMMIT_MAX_BATCH,
         on_committed: Callable[[Sequence[NewMessage]], None] | None = None,
     ) -> None:
-        self._db = db
+        self._writer = writer if writer is not None else HotWriter(db)
         self._max_batch = max_batch
         self._on_committed = on_committed
         self._waiting: list[_Pending] = []
@@ -107,19 +110,33 @@ class Accepter:
             self._on_committed(committed)
 
     async def _write(self, batch: list[NewMessage]) -> tuple[list[NewMessage], set[str]]:
-        async with self._db.writer.begin() as conn:
-            blocked = await blocked_pairs(
-                conn, ((m.realm_id, m.sender_code, m.phone) for m in batch)
+        return await self._writer.run(lambda tx: _insert_queued(tx, batch))
+
+
+def _insert_queued(tx: Tx, batch: list[NewMessage]) -> tuple[list[NewMessage], set[str]]:
+    """The accept transaction: re-read opt-outs for the batch, insert the rest as queued."""
+    blocked = blocked_pairs(tx, ((m.realm_id, m.sender_code, m.phone) for m in batch))
+    refused = {m.id for m in batch if (m.realm_id, m.sender_code, m.phone) in blocked}
+    committed = [m for m in batch if m.id not in refused]
+    now = time.time()
+    queued = Status.QUEUED.value
+    tx.execute_many(
+        f"INSERT INTO messages ({_COLUMNS}) VALUES {row_placeholders(tx.postgres, _NCOLUMNS)}",
+        [
+            (
+                m.id,
+                m.realm_id,
+                m.sender_code,
+                m.phone,
+                m.text,
+                m.encoding,
+                m.parts,
+                m.kind,
+                queued,
+                m.created_at,
+                now,
             )
-            refused = {m.id for m in batch if (m.realm_id, m.sender_code, m.phone) in blocked}
-            committed = [m for m in batch if m.id not in refused]
-            if committed:
-                now = time.time()
-                await conn.execute(
-                    insert(s.messages),
-                    [
-                        {**asdict(m), "status": Status.QUEUED.value, "updated_at": now}
-                        for m in committed
-                    ],
-                )
-        return committed, refused
+            for m in committed
+        ],
+    )
+    return committed, refused

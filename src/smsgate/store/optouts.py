@@ -8,30 +8,32 @@ transaction, so the list and its history cannot disagree.
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import and_, delete, insert, or_, select, tuple_
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.domain.model import OptOut
 from smsgate.store import schema as s
 from smsgate.store.database import Database
+from smsgate.store.hot_writer import Tx
+from smsgate.store.rawsql import Query
 
 REALM_WIDE = ""  # the sender_code value of a realm-wide opt-out
 
 
-async def blocked_pairs(
-    conn: AsyncConnection, wanted: Iterable[tuple[int, str, str]]
-) -> set[tuple[int, str, str]]:
-    """Which (realm_id, sender_code, phone) triples are opted out, read inside `conn`'s
-    transaction so the answer is as fresh as the commit that uses it."""
+def blocked_pairs(tx: Tx, wanted: Iterable[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
+    """Which (realm_id, sender_code, phone) triples are opted out, read inside `tx` so the
+    answer is as fresh as the commit that uses it."""
     wanted = set(wanted)
     if not wanted:
         return set()
-    keys = {(realm_id, phone) for realm_id, _code, phone in wanted}
-    rows = await conn.execute(
-        select(s.opt_outs.c.realm_id, s.opt_outs.c.phone, s.opt_outs.c.sender_code).where(
-            tuple_(s.opt_outs.c.realm_id, s.opt_outs.c.phone).in_(keys)
-        )
+    q = Query(tx.postgres)
+    realms = q.in_({realm_id for realm_id, _, _ in wanted})
+    phones = q.in_({phone for _, _, phone in wanted})
+    rows = tx.fetch(
+        "SELECT realm_id, phone, sender_code FROM opt_outs "
+        f"WHERE realm_id {realms} AND phone {phones}",
+        q.params,
     )
     scopes: dict[tuple[int, str], set[str]] = {}
     for realm_id, phone, code in rows:

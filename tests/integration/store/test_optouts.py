@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from smsgate.bootstrap import Gateway
 from smsgate.store import schema as s
+from smsgate.store.hot_writer import EngineTx
 from smsgate.store.optouts import REALM_WIDE, blocked_pairs
 
 PHONE = "12065551212"
@@ -27,8 +28,9 @@ async def _ledger(gateway: Gateway) -> list[tuple[int, str, str, str, str]]:
 async def _blocked(
     gateway: Gateway, wanted: list[tuple[int, str, str]]
 ) -> set[tuple[int, str, str]]:
+    """`blocked_pairs` inside a write transaction, as the group commit runs it."""
     async with gateway.db.writer.begin() as conn:
-        return await blocked_pairs(conn, wanted)
+        return await conn.run_sync(lambda sync: blocked_pairs(EngineTx(sync), wanted))
 
 
 async def test_add_remove_and_ledger(
