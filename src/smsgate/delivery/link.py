@@ -116,8 +116,9 @@ class Link:
         Raises LinkNotHeld when this process holds no slot of the link."""
         while True:
             await self._open.wait()
-            if self._sessions:
-                return min(self._sessions, key=lambda s: s.in_flight)
+            usable = [s for s in self._sessions if s.accepting]  # not closing or unbinding
+            if usable:
+                return min(usable, key=lambda s: s.in_flight)
             if self._closing:
                 raise SmppError(f"{self.name}: link is closing")
             if not self._slots:
