@@ -95,19 +95,6 @@ class Cli:
         )
         assert done.returncode == 0, done.stderr
 
-    def run(self, *args: str, stdin: str | None = None) -> Result:
-        """Blocking form, for synchronous fixtures."""
-        done = subprocess.run(
-            [str(SMSGATE), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=clean_env(self.data_dir),
-            timeout=60,
-            check=False,
-        )
-        return Result(args, done.returncode, done.stdout, done.stderr)
-
     async def __call__(self, *args: str, stdin: str | None = None) -> Result:
         process = await asyncio.create_subprocess_exec(
             str(SMSGATE),
@@ -298,7 +285,7 @@ def send_args(realm: RealmSpec = ALPHA, **overrides: str | None) -> dict[str, st
     return {k: v for k, v in args.items() if v is not None}
 
 
-async def stored(server: "Server", phone: str | None = None) -> list[dict[str, Any]]:
+async def stored(server: Server, phone: str | None = None) -> list[dict[str, Any]]:
     """Message rows straight from the server's SQLite file (with `realm`, the realm name),
     oldest first; only those to `phone` (normalised) if given."""
     query = (

@@ -107,7 +107,10 @@ class Accepter:
                 outcome = Outcome.OPTED_OUT if message.id in refused else Outcome.ACCEPTED
                 future.set_result(outcome)
         if committed and self._on_committed is not None:
-            self._on_committed(committed)
+            try:
+                self._on_committed(committed)
+            except Exception:  # the rows are committed: polling will find them anyway
+                log.exception("in-memory hand-off of %d messages failed", len(committed))
 
     async def _write(self, batch: list[NewMessage]) -> tuple[list[NewMessage], set[str]]:
         return await self._writer.run(lambda tx: _insert_queued(tx, batch))

@@ -7,14 +7,12 @@ import pytest
 
 from smsgate.bootstrap import Gateway
 from smsgate.store.accept import Accepter
+from tests.integration.store.support import AccepterFactory
 
 
 @pytest.fixture
 async def gateway(gateway_factory: Callable[..., Awaitable[Gateway]]) -> Gateway:
     return await gateway_factory()
-
-
-AccepterFactory = Callable[..., Awaitable[Accepter]]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import itertools
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from sqlalchemy.pool import NullPool
 
 from smsgate.domain.model import NewMessage
 from smsgate.store import schema as s
+from smsgate.store.accept import Accepter
 from smsgate.store.database import Database
 from smsgate.store.ids import new_message_id
 
@@ -55,3 +57,6 @@ async def stored_ids(db: Database) -> list[str]:
 async def count_rows(db: Database, table: Any) -> int:
     async with db.reader.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(table)) or 0)
+
+
+AccepterFactory = Callable[..., Awaitable[Accepter]]

@@ -14,8 +14,8 @@ from smsgate.settings import Settings
 from smsgate.store import schema as s
 from smsgate.store.accept import Accepter, Outcome
 from smsgate.store.errors import StoreUnavailable
-from tests.integration.store.conftest import AccepterFactory
 from tests.integration.store.support import (
+    AccepterFactory,
     count_rows,
     elsewhere,
     new_message,
@@ -220,12 +220,6 @@ async def test_a_cancelled_waiter_does_not_disturb_its_batch(
     assert sorted(committed.ids) == sorted(m.id for m in batch)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="src bug: an exception from on_committed escapes Accepter._commit and ends the "
-    "committer task; every later accept() then waits forever",
-)
 async def test_a_failing_on_committed_callback_does_not_stop_the_committer(
     gateway: Gateway, realms: tuple[int, int]
 ) -> None:
@@ -260,7 +254,10 @@ async def test_killed_connections_fail_one_batch_then_the_accepter_recovers(
     add_sender: Callable[..., Awaitable[None]],
     accepter_factory: AccepterFactory,
 ) -> None:
-    gateway = build(Settings(database_url=postgres_url, data_dir=tmp_path))
+    settings = Settings(
+        database_url=postgres_url, data_dir=tmp_path, dispatch=False, simulator_port=0
+    )
+    gateway = build(settings)
     try:
         await gateway.start()
         a = await add_realm(gateway, "a")
