@@ -42,6 +42,7 @@ from bench.run import (
     check_runs,
     fmt,
     free_port,
+    git_commit,
     machine_info,
     options_from,
     options_title,
@@ -267,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     data["problems"] = problems
     if args.smsgate:
         data["ratio_smsgate_over_kannel"] = ratios(data["smsgate"], data["kannel"])
+    data["machine"]["git_commit_at_end"] = git_commit()  # src changes under our feet
     path = write_results(data, args.json, "kannel-")
     print_summary(options_title(kannel, opts), data["kannel"]["summary"])
     if args.smsgate:

@@ -1000,6 +1000,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     problems = check_runs(data["smsgate"]["runs"], opts)
     data["problems"] = problems
+    data["machine"]["git_commit_at_end"] = git_commit()  # src changes under our feet
     path = write_results(data, args.json, "smoke-" if opts.smoke else "")
     print_summary(options_title(target, opts), data["smsgate"]["summary"])
     print(f"\ncommit {data['machine']['git_commit']}, results in {path}")

@@ -3,8 +3,9 @@
 SQLAlchemy Core compiles an `IN (...)` over a list anew for every distinct list length, and
 its execution context costs more per statement than the statement itself when a batch is
 small. On the accept and delivery paths, where a batch runs several statements thousands of
-times a second, we hand plain SQL to the driver instead. This small builder hides the two placeholder styles: `?` (SQLite) and `$n` (asyncpg), and turns a list
-into `IN (?, ?, ...)` on SQLite and `= ANY($n)` (one array parameter) on PostgreSQL.
+times a second, we hand plain SQL to the driver instead. This small builder hides the two
+placeholder styles: `?` (SQLite) and `$n` (asyncpg), and turns a list into `IN (?, ?, ...)`
+on SQLite and `= ANY($n)` (one array parameter) on PostgreSQL.
 """
 
 from collections.abc import Iterable
