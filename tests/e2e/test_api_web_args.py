@@ -77,14 +77,14 @@ async def test_long_short_and_mixed_case_names(
 ) -> None:
     command, realm, password = names
     phone = next_phone()
-    params = [
+    params = (
         (command, "smssendmessagetophone"),
         (realm, ALPHA.name),
         (password, ALPHA.password),
         ("Phone", phone),
         ("SENDER_CODE", ALPHA.senders[1]),
         ("Message_Text", "named"),
-    ]
+    )
     assert reply(await client.get("/api_web", params=params)) == SUCCESS
     [row] = await stored(shared_server, "1" + phone)
     assert (row["realm"], row["sender_code"], row["text"]) == (
@@ -107,11 +107,11 @@ async def test_unknown_arguments_are_ignored(
 
 async def test_first_occurrence_wins(client: httpx.AsyncClient, shared_server: Server) -> None:
     args = send_args(message_text="first")
-    params = [
+    params = (
         *args.items(),
         ("realm", BETA.name),
         ("pwd", BETA.password),
         ("message_text", "second"),
-    ]
+    )
     assert reply(await client.get("/api_web", params=params)) == SUCCESS
     assert await _texts(shared_server, args["phone"]) == [(ALPHA.name, "first")]

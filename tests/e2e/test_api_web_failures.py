@@ -11,6 +11,7 @@ from tests.e2e.support import (
     BETA,
     SUCCESS,
     Cli,
+    RealmSpec,
     Server,
     next_phone,
     reply,
@@ -123,7 +124,7 @@ async def test_opted_out_phones_are_refused_in_either_spelling(
         "4 opt-outs added, 0 already present\n"
     )
 
-    async def send(phone: str, code: str, realm=ALPHA) -> str:  # type: ignore[no-untyped-def]
+    async def send(phone: str, code: str, realm: RealmSpec = ALPHA) -> str:
         args = send_args(realm, phone=phone, sender_code=code)
         return reply(await client.get("/api_web", params=args))
 

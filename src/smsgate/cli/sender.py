@@ -3,8 +3,29 @@
 import typer
 
 from smsgate.cli.common import CliError, command, open_stores
+from smsgate.constants import MAX_MESSAGE_CHARS
 
 app = typer.Typer(help="Manage sender codes (short codes, long numbers).", no_args_is_help=True)
+
+
+ConnectionOpt = typer.Option(
+    None, "--connection", help="SMPP connection name (default: the default connection)."
+)
+MaxTpsOpt = typer.Option(
+    None, "--max-tps", min=0.01, help="Messages per second from this code (US long codes ~1)."
+)
+StopOpt = typer.Option(None, "--stop-reply", help="Confirmation sent after STOP.")
+StartOpt = typer.Option(None, "--start-reply", help="Confirmation sent after START.")
+HelpOpt = typer.Option(None, "--help-reply", help="Reply sent after HELP or INFO.")
+
+
+def _replies(stop: str | None, start: str | None, help_: str | None) -> dict[str, str]:
+    replies = {"stop_reply": stop, "start_reply": start, "help_reply": help_}
+    chosen = {k: v for k, v in replies.items() if v is not None}
+    for key, text in chosen.items():
+        if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+            raise CliError(f"--{key.replace('_', '-')} must be 1 to {MAX_MESSAGE_CHARS} characters")
+    return chosen
 
 
 @app.command("add")
@@ -12,19 +33,45 @@ app = typer.Typer(help="Manage sender codes (short codes, long numbers).", no_ar
 async def add(
     realm: str,
     sender_code: str,
-    connection: str | None = typer.Option(
-        None, "--connection", help="SMPP connection name (default: the default connection)."
-    ),
-    max_tps: float | None = typer.Option(
-        None, "--max-tps", min=0.01, help="Messages per second from this code (US long codes ~1)."
-    ),
+    connection: str | None = ConnectionOpt,
+    max_tps: float | None = MaxTpsOpt,
+    stop_reply: str | None = StopOpt,
+    start_reply: str | None = StartOpt,
+    help_reply: str | None = HelpOpt,
 ) -> None:
     """Give SENDER_CODE to REALM."""
-    if not sender_code.isdigit() and not sender_code.isalnum():
+    if not sender_code.isascii() or not sender_code.isalnum():
         raise CliError("a sender code is digits, or letters and digits (alphanumeric sender id)")
+    replies = _replies(stop_reply, start_reply, help_reply)
     async with open_stores() as stores:
-        await stores.realms.add_sender(realm, sender_code, connection=connection, max_tps=max_tps)
+        await stores.realms.add_sender(
+            realm, sender_code, connection=connection, max_tps=max_tps, replies=replies
+        )
     typer.echo(f"sender code {sender_code} added to realm {realm}")
+
+
+@app.command("set")
+@command
+async def set_(
+    realm: str,
+    sender_code: str,
+    connection: str | None = ConnectionOpt,
+    max_tps: float | None = MaxTpsOpt,
+    stop_reply: str | None = StopOpt,
+    start_reply: str | None = StartOpt,
+    help_reply: str | None = HelpOpt,
+) -> None:
+    """Change the routing, rate limit or keyword replies of one of REALM's sender codes."""
+    changes: dict[str, object] = dict(_replies(stop_reply, start_reply, help_reply))
+    if connection is not None:
+        changes["connection"] = connection
+    if max_tps is not None:
+        changes["max_tps"] = max_tps
+    if not changes:
+        raise CliError("nothing to change: give at least one option")
+    async with open_stores() as stores:
+        await stores.realms.update_sender(realm, sender_code, changes)
+    typer.echo(f"sender code {sender_code} updated")
 
 
 @app.command("list")

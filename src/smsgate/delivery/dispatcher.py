@@ -103,6 +103,7 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._peers = 1  # live dispatchers sharing the sender codes' rates
+        self._interrupted: list[str] = []  # claimed, but stop() came before every part was sent
 
     def enqueue(self, messages: Sequence[NewMessage]) -> None:
         """Hand freshly committed messages over (called by the group commit)."""
@@ -163,7 +164,7 @@ class Dispatcher:
         for task in self._parts:
             task.cancel()
         await asyncio.gather(*self._parts, return_exceptions=True)
-        await self._queue.release(unsent)
+        await self._queue.release(unsent + self._interrupted)
 
     async def _run(self) -> None:
         while not self._closing:
@@ -271,13 +272,20 @@ class Dispatcher:
             return
         progress = _Progress(remaining=len(parts))
         window = self._windows[link.name]
-        for part in parts:
-            await lane.bucket.acquire()
-            await link.bucket.acquire()
-            await window.acquire()
-            task = asyncio.create_task(self._submit(message, part, link, progress, window))
-            self._parts.add(task)
-            task.add_done_callback(self._parts.discard)
+        started = 0
+        try:
+            for part in parts:
+                await lane.bucket.acquire()
+                await link.bucket.acquire()
+                await window.acquire()
+                task = asyncio.create_task(self._submit(message, part, link, progress, window))
+                self._parts.add(task)
+                task.add_done_callback(self._parts.discard)
+                started += 1
+        except asyncio.CancelledError:  # stop(): parts never submitted go back to the queue
+            if started < len(parts):
+                self._interrupted.append(message.id)
+            raise
 
     async def _route(self, message: Outbound) -> Link | None:
         sender = await self._senders.get(message.sender_code)
@@ -305,7 +313,8 @@ class Dispatcher:
                         await self._give_back(message)
                     return
                 except SmppError as exc:  # lost connection or timeout: send again when bound
-                    if self._closing:
+                    if self._closing:  # not accepted (as far as we know): queue it again
+                        self._interrupted.append(message.id)
                         return
                     log.info("%s: resending part after %s", link.name, exc)
                     await asyncio.sleep(0)  # let the link notice the closed session first

@@ -90,6 +90,7 @@ class RealmStore:
         *,
         connection: str | None = None,
         max_tps: float | None = None,
+        replies: dict[str, str] | None = None,
     ) -> None:
         realm_id = await self.realm_id(realm)
         try:
@@ -101,10 +102,25 @@ class RealmStore:
                         connection=connection,
                         max_tps=max_tps,
                         created_at=time.time(),
+                        **(replies or {}),
                     )
                 )
         except IntegrityError:
             raise AlreadyExists(f"sender code {code} is already in use") from None
+
+    async def update_sender(self, realm: str, code: str, changes: dict[str, object]) -> None:
+        """Change routing, rate or replies of one of `realm`'s sender codes."""
+        realm_id = await self.realm_id(realm)
+        if not changes:
+            return
+        async with self._db.writer.begin() as conn:
+            result = await conn.execute(
+                update(s.sender_codes)
+                .where(s.sender_codes.c.realm_id == realm_id, s.sender_codes.c.code == code)
+                .values(**changes)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"sender code {code} not found in realm {realm}")
 
     async def remove_sender(self, realm: str, code: str) -> None:
         realm_id = await self.realm_id(realm)

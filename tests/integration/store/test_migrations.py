@@ -1,5 +1,7 @@
 """The shipped migrations build exactly the schema in `store/schema.py`, on both databases."""
 
+from collections.abc import AsyncIterator
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -23,7 +25,7 @@ def _tables(connection: Connection) -> set[str]:
 
 
 @pytest.fixture
-async def db(database_url: str):  # type: ignore[no-untyped-def]
+async def db(database_url: str) -> AsyncIterator[Database]:
     database = open_database(database_url)
     try:
         yield database

@@ -1,0 +1,124 @@
+"""Horizontal scale-out, from outside: two API processes, two dispatcher processes, one
+PostgreSQL database, one SMSC, and a dispatcher killed with SIGKILL in the middle of a run.
+
+Phase 1: 10,000 messages through both APIs are each submitted to the SMSC exactly once.
+Phase 2: one dispatcher is SIGKILLed while messages flow. Every message that got SUCCESS still
+reaches the SMSC; the ones sent twice are at most what the dead dispatcher could have had in
+flight without a recorded answer (its window on its bind; asserted against window * binds); the
+survivor takes the dead node's bind slot and its `sending` messages within the node timeout.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from smsgate.store.database import Database, open_database
+from tests.e2e.scaleout_support import (
+    Cluster,
+    CountingSMSC,
+    bind_holders,
+    count_by_status,
+    eventually,
+    live_nodes,
+    prepare_database,
+    send_all,
+)
+from tests.e2e.support import SUCCESS
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+PHASE1, PHASE2 = 10_000, 5_000
+KILL_AFTER = 1_500  # phase-2 submits seen by the SMSC before the SIGKILL
+WINDOW, BINDS = 100, 2
+FINISHED = ("sent", "delivered")
+
+
+@pytest.fixture
+async def smsc() -> AsyncIterator[CountingSMSC]:
+    sim = CountingSMSC()
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@pytest.fixture
+async def db(postgres_url: str) -> AsyncIterator[Database]:
+    database = open_database(postgres_url)
+    try:
+        await prepare_database(database)
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def cluster(
+    postgres_url: str, db: Database, smsc: CountingSMSC, tmp_path: Path
+) -> AsyncIterator[Cluster]:
+    group = Cluster(postgres_url, smsc, tmp_path, binds=BINDS, window=WINDOW, node_timeout=3.0)
+    try:
+        yield group
+    finally:
+        await group.close()
+
+
+async def all_finished(db: Database, total: int) -> bool:
+    counts = await count_by_status(db)
+    return sum(counts[s] for s in FINISHED) == total
+
+
+async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
+    cluster: Cluster, db: Database, smsc: CountingSMSC
+) -> None:
+    async with asyncio.timeout(200):
+        (_, api1), (_, api2) = await asyncio.gather(cluster.api("api-1"), cluster.api("api-2"))
+        d1 = await cluster.dispatcher("disp-1")
+        d2 = await cluster.dispatcher("disp-2")
+
+        async def one_bind_each() -> bool:
+            return sorted(map(str, await bind_holders(db))) == ["disp-1", "disp-2"]
+
+        await eventually(one_bind_each, 30, "each dispatcher holds one bind", cluster)
+
+        # ---- phase 1: normal operation, every message exactly once
+        texts = [f"p1-{i}" for i in range(PHASE1)]
+        replies = await send_all([api1, api2], texts)
+        assert replies == {SUCCESS: PHASE1}
+        await eventually(lambda: all_finished(db, PHASE1), 90, "phase 1 delivered", cluster)
+        submitted = smsc.texts("p1-")
+        assert set(submitted) == set(texts)
+        assert max(submitted.values()) == 1, "a message was submitted twice"
+        assert smsc.max_bound == BINDS
+
+        # ---- phase 2: SIGKILL one dispatcher while messages flow
+        texts = [f"p2-{i}" for i in range(PHASE2)]
+
+        async def kill_mid_run() -> None:
+            await smsc.wait_for("submit_sm", PHASE1 + KILL_AFTER, timeout=120)
+            d1.kill()
+
+        _, replies = await asyncio.gather(kill_mid_run(), send_all([api1, api2], texts))
+        assert replies == {SUCCESS: PHASE2}  # every one of these must reach the SMSC
+        await eventually(
+            lambda: all_finished(db, PHASE1 + PHASE2), 90, "phase 2 delivered", cluster
+        )
+        submitted = smsc.texts("p2-")
+        assert set(submitted) == set(texts), "a message that got SUCCESS never reached the SMSC"
+        duplicates = sum(submitted.values()) - PHASE2
+        assert duplicates <= WINDOW * BINDS, f"{duplicates} duplicates"
+
+        # The survivor took over: the dead node's row is gone, both binds are the survivor's.
+        assert await live_nodes(db) == {"api-1", "api-2", "disp-2"}
+        assert await bind_holders(db) == ["disp-2", "disp-2"]
+        assert smsc.max_bound <= BINDS
+        print(f"phase 2: {duplicates} duplicates after SIGKILL (bound {WINDOW * BINDS})")
+
+    # Graceful stops: exit status 0, and each removes its own node row.
+    assert await d2.stop() == 0
+    assert await live_nodes(db) == {"api-1", "api-2"}
+    assert await cluster.close() == [0, 0, -9, 0]  # api-1, api-2, disp-1 (killed), disp-2
+    assert await live_nodes(db) == set()
