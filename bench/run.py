@@ -61,6 +61,7 @@ FIGURES: list[tuple[str, str, str]] = [
     ("rss_before_mb", "RSS before MB", "{:.1f}"),
     ("rss_after_mb", "RSS after MB", "{:.1f}"),
     ("decay_pct", "rate decay %", "{:.1f}"),
+    ("cpu_growth_pct", "CPU/msg growth %", "{:.1f}"),
     ("lost", "lost", "{:.0f}"),
     ("errors", "errors", "{:.0f}"),
     ("sink_cpu_pct", "sink CPU %", "{:.0f}"),
@@ -215,16 +216,18 @@ def with_descendants(pids: list[int]) -> list[int]:
 
 
 def tree_cpu_ticks(pids: list[int]) -> int:
+    """CPU ticks of `pids` (already expanded with `with_descendants`)."""
     total = 0
-    for pid in with_descendants(pids):
+    for pid in pids:
         with contextlib.suppress(OSError):
             total += cpu_ticks(pid)
     return total
 
 
 def tree_rss_kb(pids: list[int]) -> int:
+    """VmRSS of `pids` (already expanded with `with_descendants`)."""
     total = 0
-    for pid in with_descendants(pids):
+    for pid in pids:
         with contextlib.suppress(OSError):
             total += rss_kb(pid)
     return total
@@ -654,6 +657,30 @@ def decay_pct(rates: list[int]) -> float | None:
     return None if head <= 0 else round((head - tail_) / head * 100, 1)
 
 
+def cpu_growth_pct(
+    samples: list[tuple[float, int, int]], per_second: dict[str, int], start: float, end: float
+) -> float | None:
+    """How much more CPU per message the target spent in the last third of the load than in
+    the first third: a decay measure that other work on the machine hardly disturbs (the rate
+    itself moves with the machine's load). Samples are (monotonic time, RSS kB, CPU ticks)."""
+    seconds = list(range(int(start) + 1, int(end)))
+    if len(seconds) < 6 or not samples:
+        return None
+    third = len(seconds) // 3
+
+    def ticks_at(t: float) -> int:
+        return min(samples, key=lambda s: abs(s[0] - t))[2]
+
+    def per_msg(first: int, last: int) -> float | None:
+        msgs = sum(per_second.get(str(s), 0) for s in range(first, last + 1))
+        return (ticks_at(last + 1) - ticks_at(first)) / msgs if msgs else None
+
+    head, tail_ = per_msg(seconds[0], seconds[third - 1]), per_msg(seconds[-third], seconds[-1])
+    if not head or tail_ is None:
+        return None
+    return round((tail_ - head) / head * 100, 1)
+
+
 def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
     procs = Processes()
     workdir = Path(tempfile.mkdtemp(prefix=f"{target.name}-bench-", dir=opts.tmp_root))
@@ -682,17 +709,17 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
             sink.reset()
             result["warmup_ok"] = warm["ok"]
 
-        pids = target.pids()
+        pids = with_descendants(target.pids())
         rss_before = tree_rss_kb(pids)
-        rss_samples: list[tuple[float, int]] = []
+        samples: list[tuple[float, int, int]] = []  # (monotonic, RSS kB, CPU ticks)
         sink_cpu0, target_cpu0 = cpu_ticks(sink.proc.pid), tree_cpu_ticks(pids)
         busy0, children0 = machine_busy_ticks(), children_cpu_seconds()
         load_start = time.monotonic()
 
         def sample() -> None:
-            now = time.monotonic() - load_start
-            if not rss_samples or now - rss_samples[-1][0] >= 0.5:
-                rss_samples.append((round(now, 2), tree_rss_kb(pids)))
+            now = time.monotonic()
+            if not samples or now - samples[-1][0] >= 0.25:
+                samples.append((now, tree_rss_kb(pids), tree_cpu_ticks(pids)))
 
         wrk = run_wrk(
             procs,
@@ -761,10 +788,15 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
                 "cpu_cores_used": round(target_cpu / window, 2),
                 "rss_before_mb": rss_before / 1024,
                 "rss_after_mb": rss_after / 1024,
-                "rss_peak_mb": max([rss_before, rss_after, *(r for _, r in rss_samples)]) / 1024,
-                "rss_timeline_mb": [(t, round(r / 1024, 1)) for t, r in rss_samples[::2]],
+                "rss_peak_mb": max([rss_before, rss_after, *(r for _, r, _ in samples)]) / 1024,
+                "rss_timeline_mb": [
+                    (round(t - load_start, 1), round(r / 1024, 1)) for t, r, _ in samples[::4]
+                ],
                 "rate_per_second": rates,
                 "decay_pct": decay_pct(rates),
+                "cpu_growth_pct": cpu_growth_pct(
+                    samples, stats["per_second"], load_start, load_end
+                ),
                 "sink_cpu_pct": sink_cpu / window * 100,
                 "wrk_cpu_pct": wrk_cpu / (load_end - load_start) * 100,
                 "machine_busy_pct": busy / window * 100,

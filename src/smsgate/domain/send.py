@@ -104,13 +104,24 @@ def opted_out_reason(phone: str, sender_code: str) -> str:
     return f"Phone {phone} has opted out of sender code {sender_code}"
 
 
+def _one_line(text: str) -> str:
+    """Printable characters only, no ':', runs of white space folded to one space."""
+    return " ".join("".join(c if c.isprintable() and c != ":" else " " for c in text).split())
+
+
 def failure(reason: str, password: str | None = None) -> str:
-    """The FAILURE line: one line, no ':' after the prefix, never the password."""
-    if password and password in reason:
-        reason = reason.replace(password, "***")
-    cleaned = "".join(ch if ch.isprintable() and ch != ":" else " " for ch in reason)
-    text = " ".join(cleaned.split())[:MAX_REASON_CHARS].rstrip()
-    return f"FAILURE: {text}"
+    """The FAILURE line: one line, no ':' after the prefix, never the password.
+
+    The password is removed after cleaning, in its raw and its cleaned spelling, until neither
+    is left, so neither cleaning nor removal can put it back together."""
+    text = _one_line(reason)
+    # Only secrets with a non-space character: each pass then removes at least one such
+    # character from the text, so the loop ends.
+    secrets = {s for s in (password or "", _one_line(password or "")) if s.strip()}
+    while any(s in text for s in secrets):
+        for secret in secrets:
+            text = _one_line(text.replace(secret, " "))
+    return f"FAILURE: {text[:MAX_REASON_CHARS].rstrip()}"
 
 
 def success() -> str:

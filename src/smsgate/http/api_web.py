@@ -59,6 +59,8 @@ class ApiWeb:
 
     async def __call__(self, scope: Scope, receive: Any, send_: Any) -> None:
         body = await self._form_body(scope, receive) if scope["method"] == "POST" else b""
+        if body is None:  # the client went away before its request was complete
+            return
         args = send.parse_args(_pairs(body), _pairs(scope["query_string"]))
         client = scope.get("client")
         try:
@@ -115,8 +117,9 @@ class ApiWeb:
         return send.success(), "accepted"
 
     @staticmethod
-    async def _form_body(scope: Scope, receive: Any) -> bytes:
-        """The POST body if it is a form (other content types are ignored, like WhatCounts)."""
+    async def _form_body(scope: Scope, receive: Any) -> bytes | None:
+        """The POST body if it is a form (other content types are ignored, like WhatCounts);
+        None if the client disconnected before sending all of it."""
         content_type = b""
         for name, value in scope["headers"]:
             if name == b"content-type":
@@ -127,7 +130,7 @@ class ApiWeb:
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size <= MAX_BODY_BYTES:
