@@ -2,13 +2,16 @@
 PostgreSQL database, one SMSC, and a dispatcher killed with SIGKILL in the middle of a run.
 
 Phase 1: 10,000 messages through both APIs are each submitted to the SMSC exactly once.
-Phase 2: one dispatcher is SIGKILLed while messages flow. Every message that got SUCCESS still
-reaches the SMSC; the ones sent twice are at most what the dead dispatcher could have had in
-flight without a recorded answer (its window on its bind; asserted against window * binds); the
-survivor takes the dead node's bind slot and its `sending` messages within the node timeout.
+Phase 2: one dispatcher is SIGKILLed while messages flow. The account's max_tps is below the
+API rate, so each dispatcher holds a backlog of claimed (`sending`) messages when it dies. Every
+message that got SUCCESS still reaches the SMSC; the ones sent twice are at most what the dead
+dispatcher could have had in flight without a recorded answer (its window on its bind; asserted
+against window * binds); the survivor queues the dead node's `sending` messages again and takes
+its bind slot within the node timeout.
 """
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,6 +35,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PHASE1, PHASE2 = 10_000, 5_000
 KILL_AFTER = 1_500  # phase-2 submits seen by the SMSC before the SIGKILL
 WINDOW, BINDS = 100, 2
+MAX_TPS = 300  # over both binds: below what the two APIs accept, so backlogs build up
 FINISHED = ("sent", "delivered")
 
 
@@ -59,7 +63,9 @@ async def db(postgres_url: str) -> AsyncIterator[Database]:
 async def cluster(
     postgres_url: str, db: Database, smsc: CountingSMSC, tmp_path: Path
 ) -> AsyncIterator[Cluster]:
-    group = Cluster(postgres_url, smsc, tmp_path, binds=BINDS, window=WINDOW, node_timeout=3.0)
+    group = Cluster(
+        postgres_url, smsc, tmp_path, binds=BINDS, window=WINDOW, max_tps=MAX_TPS, node_timeout=3.0
+    )
     try:
         yield group
     finally:
@@ -111,14 +117,18 @@ async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
         duplicates = sum(submitted.values()) - PHASE2
         assert duplicates <= WINDOW * BINDS, f"{duplicates} duplicates"
 
-        # The survivor took over: the dead node's row is gone, both binds are the survivor's.
+        # The survivor took over: it queued the dead node's backlog again, the dead node's row
+        # is gone, and both binds are the survivor's.
+        requeued = re.findall(r"queued (\d+) messages again that dead nodes", d2.output())
+        assert requeued and sum(map(int, requeued)) > 0, d2.output()[-3000:]
         assert await live_nodes(db) == {"api-1", "api-2", "disp-2"}
         assert await bind_holders(db) == ["disp-2", "disp-2"]
         assert smsc.max_bound <= BINDS
-        print(f"phase 2: {duplicates} duplicates after SIGKILL (bound {WINDOW * BINDS})")
+        print(f"SIGKILL: {requeued} messages queued again, {duplicates} sent twice")
 
     # Graceful stops: exit status 0, and each removes its own node row.
     assert await d2.stop() == 0
     assert await live_nodes(db) == {"api-1", "api-2"}
-    assert await cluster.close() == [0, 0, -9, 0]  # api-1, api-2, disp-1 (killed), disp-2
+    # uvicorn re-raises the SIGTERM it handled gracefully, hence -15 for the APIs.
+    assert await cluster.close() == [-15, -15, -9, 0]  # api-1, api-2, disp-1 (killed), disp-2
     assert await live_nodes(db) == set()
