@@ -22,7 +22,8 @@ import httpx
 from sqlalchemy import func, select
 
 from smsgate.auth.passwords import hash_password
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.smpp.pdu import SubmitSm, SubmitSmResp
+from smsgate.smpp.simulator import SmscSession, SmscSimulator
 from smsgate.store import schema as s
 from smsgate.store.database import Database
 from smsgate.store.migrate import upgrade
@@ -37,12 +38,42 @@ STOP_TIMEOUT: Final = 20.0
 
 
 class CountingSMSC(SmscSimulator):
-    """The fake SMSC: counts submit_sm per text (each test message has a unique text) and
-    remembers the most sessions ever bound at once."""
+    """The fake SMSC: counts submit_sm per text (each test message has a unique text),
+    remembers the most sessions ever bound at once, and can withhold its submit responses for a
+    while (`hold_responses`), so that a test knows submits are outstanding on every bind."""
 
     def __init__(self) -> None:
         super().__init__()
         self.max_bound = 0
+        self._holding = False
+        self._held: list[tuple[SmscSession, asyncio.Future[None]]] = []
+        self._held_enough = asyncio.Event()
+        self._want_sessions = 0
+
+    async def on_submit(self, session: SmscSession, pdu: SubmitSm) -> SubmitSmResp | None:
+        if self._holding:
+            release = asyncio.get_running_loop().create_future()
+            self._held.append((session, release))
+            if len({id(held) for held, _ in self._held}) >= self._want_sessions:
+                self._held_enough.set()
+            await release
+        return self.accept(pdu)
+
+    async def hold_responses(self, sessions: int, timeout: float) -> None:  # noqa: ASYNC109
+        """Stop answering submit_sm; return once unanswered ones are outstanding on `sessions`
+        different connections."""
+        self._holding, self._want_sessions = True, sessions
+        self._held_enough.clear()
+        async with asyncio.timeout(timeout):
+            await self._held_enough.wait()
+
+    def release_responses(self) -> None:
+        """Answer everything held (a dead connection's answers are dropped) and go on."""
+        self._holding = False
+        for _, release in self._held:
+            if not release.done():
+                release.set_result(None)
+        self._held.clear()
 
     def count(self, key: str) -> None:
         super().count(key)

@@ -148,6 +148,10 @@ class Dispatcher:
         self._wakeup.set()
         self._room.set()
         if self._task is not None:
+            # Let the loop finish its iteration rather than cancel it: a claim that has committed
+            # is not undone by cancelling its await, and its messages must reach the lanes (to
+            # be given back below), or they would stay `sending` without ever being sent.
+            await asyncio.wait([self._task], timeout=timeout)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         unsent = [m.id for lane in self._lanes.values() for m, _ in lane.queue]
@@ -176,6 +180,8 @@ class Dispatcher:
             if not ids and not shared:
                 ids = await self._queue.queued_ids(self._batch)
             if not ids and not shared:
+                if self._closing:
+                    break
                 self._wakeup.clear()
                 try:
                     async with asyncio.timeout(self._poll_interval):
@@ -245,6 +251,9 @@ class Dispatcher:
             message, claimed_at = lane.queue.popleft()
             try:
                 await self._send(lane, message, claimed_at)
+            except asyncio.CancelledError:  # stop() came before every part was handed over
+                self._interrupted.append(message.id)
+                raise
             except Exception as exc:  # a bug must not strand the lane's other messages
                 log.exception("cannot send message %s", message.id)
                 self._writer.message_failed(message.id, f"internal error: {exc}")
@@ -272,20 +281,13 @@ class Dispatcher:
             return
         progress = _Progress(remaining=len(parts))
         window = self._windows[link.name]
-        started = 0
-        try:
-            for part in parts:
-                await lane.bucket.acquire()
-                await link.bucket.acquire()
-                await window.acquire()
-                task = asyncio.create_task(self._submit(message, part, link, progress, window))
-                self._parts.add(task)
-                task.add_done_callback(self._parts.discard)
-                started += 1
-        except asyncio.CancelledError:  # stop(): parts never submitted go back to the queue
-            if started < len(parts):
-                self._interrupted.append(message.id)
-            raise
+        for part in parts:
+            await lane.bucket.acquire()
+            await link.bucket.acquire()
+            await window.acquire()
+            task = asyncio.create_task(self._submit(message, part, link, progress, window))
+            self._parts.add(task)
+            task.add_done_callback(self._parts.discard)
 
     async def _route(self, message: Outbound) -> Link | None:
         sender = await self._senders.get(message.sender_code)

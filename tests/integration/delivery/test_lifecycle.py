@@ -1,8 +1,11 @@
 """Opt-outs that arrive after acceptance, crash recovery and graceful shutdown."""
 
+import asyncio
 import time
 from collections import Counter
+from typing import Any
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import insert, update
 
@@ -135,3 +138,32 @@ async def test_stop_releases_what_was_never_submitted(
     assert by_status["queued"] == 9
     for message in messages:  # queued again exactly the ones the SMSC never saw
         assert (found[message.id].status == "queued") == (message.phone not in submitted)
+
+
+async def test_stop_while_a_claim_is_committing_leaves_nothing_sending(
+    start_smsc: StartSmsc, start_gateway: StartGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim that has committed cannot be undone by cancelling the coroutine that awaits it:
+    stop() must let it finish and give its messages back."""
+    smsc = await start_smsc(HappySMSC())
+    gateway = await start_gateway(smsc, request_receipts=False)
+    realm_id = await add_realm(gateway)
+    assert gateway.dispatcher is not None
+    queue = gateway.dispatcher._queue
+    real_claim = queue.claim
+    committed = asyncio.Event()
+
+    async def slow_claim(*args: Any, **kwargs: Any) -> Any:
+        result = await real_claim(*args, **kwargs)
+        committed.set()  # on disk now; the answer is still on its way to the dispatcher
+        await asyncio.sleep(0.2)
+        return result
+
+    monkeypatch.setattr(queue, "claim", slow_claim)
+    messages = await send_many(gateway, realm_id, 5)
+    await committed.wait()
+    await gateway.stop()
+
+    found = await rows(gateway, [m.id for m in messages])
+    assert {r.status for r in found.values()} == {"queued"}
+    assert smsc.counters["submit_sm"] == 0
