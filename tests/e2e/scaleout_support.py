@@ -59,7 +59,7 @@ class CountingSMSC(SmscSimulator):
             await release
         return self.accept(pdu)
 
-    async def hold_responses(self, sessions: int, timeout: float) -> None:  # noqa: ASYNC109
+    async def hold_responses(self, sessions: int, timeout: float) -> None:
         """Stop answering submit_sm; return once unanswered ones are outstanding on `sessions`
         different connections."""
         self._holding, self._want_sessions = True, sessions
@@ -221,9 +221,12 @@ response_timeout = 5
                 assert time.monotonic() < deadline, f"{name} did not start:\n{process.output()}"
                 await asyncio.sleep(0.1)
 
-    async def dispatcher(self, name: str) -> Process:
+    async def dispatcher(self, name: str, *args: str) -> Process:
         process = Process(
-            name, ["dispatch"], self.env(SMSGATE_NODE_ID=name), self.tmp_path / f"{name}.log"
+            name,
+            ["dispatch", *args],
+            self.env(SMSGATE_NODE_ID=name),
+            self.tmp_path / f"{name}.log",
         )
         self.processes.append(await process.start())
         return process

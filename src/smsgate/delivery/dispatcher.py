@@ -172,7 +172,7 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while not self._closing:
-            while self._claimed >= self._max_in_memory:
+            while self._claimed >= self._max_in_memory and not self._closing:
                 self._room.clear()
                 await self._room.wait()
             ids = [self._handoff.popleft() for _ in range(min(self._batch, len(self._handoff)))]
@@ -202,6 +202,8 @@ class Dispatcher:
                 await asyncio.sleep(self._poll_interval)
                 continue
             if not ids and not claimed and not opted_out:
+                if self._closing:
+                    break
                 try:
                     async with asyncio.timeout(self._poll_interval):
                         await self._wakeup.wait()

@@ -11,11 +11,13 @@ from smsgate.smpp.pdu import DeliverSmResp, GenericNack
 from smsgate.smpp.simulator import SmscSimulator
 from tests.fakes.more_smsc import InstrumentedSMSC
 from tests.fakes.smsc import (
+    BindRefusedSMSC,
     DropConnectionSMSC,
     ErrorOnSubmitSMSC,
     MalformedPduSMSC,
     QueueFullSMSC,
     RejectingSMSC,
+    SilentEnquireLinkSMSC,
     ThrottlingSMSC,
 )
 from tests.integration.delivery.conftest import (
@@ -23,6 +25,7 @@ from tests.integration.delivery.conftest import (
     StartSmsc,
     add_realm,
     parts,
+    rows,
     send,
     send_many,
     wait_status,
@@ -147,3 +150,37 @@ async def test_malformed_pdus_from_the_smsc_do_not_stop_delivery(
         for reply in smsc.replies:
             assert isinstance(reply, GenericNack | DeliverSmResp)
             assert reply.command_status != CommandStatus.ESME_ROK
+
+
+async def test_refused_bind_is_retried_and_nothing_fails_meanwhile(
+    start_smsc: StartSmsc, start_gateway: StartGateway
+) -> None:
+    smsc = await start_smsc(BindRefusedSMSC())
+    gateway = await start_gateway(smsc, request_receipts=False)
+    realm_id = await add_realm(gateway)
+
+    messages = await send_many(gateway, realm_id, 5)
+    await smsc.wait_for("bind", 3)  # refused, and tried again with backoff
+    assert {r.status for r in (await rows(gateway, [m.id for m in messages])).values()} <= {
+        "queued",
+        "sending",
+    }
+    smsc.status = CommandStatus.ESME_ROK  # the carrier fixed the account
+    await wait_status(gateway, messages, "sent")
+    assert smsc.counters["bound"] == 1
+    assert len(smsc.submitted) == 5
+
+
+async def test_half_dead_link_is_dropped_and_bound_again(
+    start_smsc: StartSmsc, start_gateway: StartGateway
+) -> None:
+    smsc = await start_smsc(SilentEnquireLinkSMSC())
+    gateway = await start_gateway(
+        smsc, enquire_link_interval=0.1, response_timeout=0.3, request_receipts=False
+    )
+    realm_id = await add_realm(gateway)
+
+    await smsc.wait_for("enquire_link", 1)  # idle: probed, no answer ...
+    await smsc.wait_for("bound", 2)  # ... so the gateway gave up on the session and bound again
+    message = await send(gateway, realm_id)
+    await wait_status(gateway, [message], "sent")

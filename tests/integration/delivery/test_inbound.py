@@ -206,3 +206,18 @@ async def test_mo_is_not_acknowledged_when_it_cannot_be_stored(
     assert await mo(smsc, "STOP") == CommandStatus.ESME_ROK  # the redelivery
     assert len(await table(gateway, s.inbound_messages)) == 1
     assert len(await table(gateway, s.opt_outs)) == 1
+
+
+async def test_the_sender_codes_own_reply_is_used(
+    start_smsc: StartSmsc, start_gateway: StartGateway
+) -> None:
+    smsc = await start_smsc(HappySMSC())
+    gateway = await start_gateway(smsc)
+    await add_realm(gateway, replies={"stop_reply": "Acme: unsubscribed. Text START to rejoin"})
+    await smsc.wait_for("bound", 1)
+
+    assert await mo(smsc, "cancel") == CommandStatus.ESME_ROK
+    await smsc.wait_for_submits(1)
+    assert (
+        gsm7_decode(smsc.submitted[0].short_message) == "Acme: unsubscribed. Text START to rejoin"
+    )

@@ -134,8 +134,8 @@ async def test_stop_releases_what_was_never_submitted(
     by_status = Counter(r.status for r in found.values())
     submitted = {p.destination_addr for _, p in smsc.stamps}
     assert by_status["sending"] == 0, by_status
-    assert by_status["sent"] == len(submitted) == 3  # answered while stopping, and recorded
-    assert by_status["queued"] == 9
+    assert by_status["sent"] == len(submitted) >= 3  # answered while stopping, and recorded
+    assert by_status["queued"] == 12 - len(submitted) > 0
     for message in messages:  # queued again exactly the ones the SMSC never saw
         assert (found[message.id].status == "queued") == (message.phone not in submitted)
 
@@ -165,5 +165,6 @@ async def test_stop_while_a_claim_is_committing_leaves_nothing_sending(
     await gateway.stop()
 
     found = await rows(gateway, [m.id for m in messages])
-    assert {r.status for r in found.values()} == {"queued"}
-    assert smsc.counters["submit_sm"] == 0
+    submitted = {p.destination_addr for p in smsc.submitted}
+    for message in messages:  # sent before the unbind, or queued again: never stranded
+        assert found[message.id].status == ("sent" if message.phone in submitted else "queued")

@@ -2,10 +2,12 @@
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import insert, update
 
+from smsgate.bootstrap import ensure_schema
 from smsgate.delivery.nodes import (
     ROLE_API,
     ROLE_DISPATCH,
@@ -16,6 +18,7 @@ from smsgate.delivery.nodes import (
 )
 from smsgate.store import schema as s
 from smsgate.store.database import Database
+from smsgate.store.migrate import current_revision, head_revision
 from tests.integration.scaleout.conftest import (
     NodeFactory,
     add_realm,
@@ -164,3 +167,13 @@ async def test_membership_heartbeats_keep_a_node_alive(
     finally:
         await membership.stop()
     assert await observer.alive(60.0) == {}  # a graceful stop removes the row at once
+
+
+async def test_nodes_starting_together_on_an_empty_database_create_the_schema_once(
+    postgres_url: str, databases: Callable[[str], Awaitable[Database]]
+) -> None:
+    """Several processes started at once: one creates the schema, the others wait for it
+    (without the advisory lock the losers crash in CREATE TABLE)."""
+    engines = [await databases(postgres_url) for _ in range(4)]
+    await asyncio.gather(*(ensure_schema(db) for db in engines))
+    assert {await current_revision(db) for db in engines} == {head_revision()}
