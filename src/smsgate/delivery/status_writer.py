@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from smsgate.domain.model import Status, rollup
 from smsgate.domain.receipt import ReceiptState, message_id_variants, normalise_message_id
 from smsgate.metrics import RECEIPTS
+from smsgate.store.batcher import Batcher
 from smsgate.store.database import Database
 from smsgate.store.hot_writer import HotWriter, Tx
 from smsgate.store.rawsql import Query, positional, row_placeholders
@@ -62,37 +63,25 @@ _Waiter = asyncio.Future[None] | None
 RETRY_DELAY_SECONDS = 0.5  # pause before writing a failed batch again (database down)
 
 
-class StatusWriter:
+_Item = tuple[_Event | None, _Waiter]  # event None: a flush marker
+
+
+class StatusWriter(Batcher[_Item]):
     """Collects delivery events and writes them in batches; see the module docstring."""
+
+    name = "smsgate-status-writer"
 
     def __init__(
         self, db: Database, *, max_batch: int = 5000, writer: HotWriter | None = None
     ) -> None:
+        super().__init__(max_batch=max_batch)
         self._hot = writer if writer is not None else HotWriter(db)
-        self._max_batch = max_batch
-        self._queue: list[tuple[_Event | None, _Waiter]] = []  # None event: a flush marker
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="smsgate-status-writer")
-
-    async def stop(self) -> None:
-        """Write everything still queued, then stop."""
-        self._closing = True
-        self._wakeup.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
 
     def part_sent(self, event: PartSent) -> None:
-        self._queue.append((event, None))
-        self._wakeup.set()
+        self.put((event, None))
 
     def message_failed(self, message_id: str, error: str) -> None:
-        self._queue.append((MessageFailed(message_id, error), None))
-        self._wakeup.set()
+        self.put((MessageFailed(message_id, error), None))
 
     async def receipt(self, event: ReceiptIn) -> None:
         """Queue a receipt and wait until it is committed (raises if the write failed)."""
@@ -104,46 +93,39 @@ class StatusWriter:
 
     async def _wait_for(self, event: _Event | None) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((event, future))
-        self._wakeup.set()
+        self.put((event, future))
         await future
 
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._queue:
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-                events = [event for event, _ in batch if event is not None]
-                try:
-                    if events:
-                        await self._write(events)
-                except Exception as exc:
-                    log.error("status write of %d events failed, will retry: %s", len(events), exc)
-                    # Receipts are refused (the SMSC is told to resend them); submit results
-                    # are kept and written again, or the messages would stay `sending`.
-                    for _, waiter in batch:
-                        if waiter is not None and not waiter.done():
-                            waiter.set_exception(exc)
-                    if self._closing:  # left `sending`: sent again after the restart
-                        log.error("stopping with %d status events unwritten", len(self._queue))
-                        for _, waiter in self._queue:
-                            if waiter is not None and not waiter.done():
-                                waiter.set_exception(exc)
-                        self._queue.clear()
-                        return
-                    self._queue[:0] = [(e, None) for e, w in batch if e is not None and w is None]
-                    await asyncio.sleep(RETRY_DELAY_SECONDS)
-                    continue
-                for _, waiter in batch:
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(None)
-            if self._closing:
+    async def process(self, batch: list[_Item]) -> None:
+        events = [event for event, _ in batch if event is not None]
+        try:
+            if events:
+                await self._write(events)
+        except Exception as exc:
+            log.error("status write of %d events failed, will retry: %s", len(events), exc)
+            # Receipts are refused (the SMSC is told to resend them); submit results are kept
+            # and written again, or their messages would stay `sending`.
+            _fail(batch, exc)
+            if self._closing:  # left `sending`: sent again after the restart
+                log.error("stopping with %d status events unwritten", len(self._items))
+                _fail(self._items, exc)
+                self._items.clear()
                 return
+            self._items[:0] = [(e, None) for e, w in batch if e is not None and w is None]
+            await asyncio.sleep(RETRY_DELAY_SECONDS)
+            return
+        for _, waiter in batch:
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     async def _write(self, events: list[_Event]) -> None:
         await self._hot.run(lambda tx: _write_events(tx, events, time.time()))
+
+
+def _fail(items: list[_Item], exc: Exception) -> None:
+    for _, waiter in items:
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
 
 
 _FAIL_MESSAGE = "UPDATE messages SET status = {}, error = {}, updated_at = {} WHERE id = {}"

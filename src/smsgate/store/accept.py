@@ -20,6 +20,7 @@ from enum import Enum
 from smsgate.constants import GROUP_COMMIT_MAX_BATCH
 from smsgate.domain.model import NewMessage, Status
 from smsgate.metrics import COMMIT_BATCH, COMMIT_FAILURES
+from smsgate.store.batcher import Batcher
 from smsgate.store.database import Database
 from smsgate.store.errors import StoreUnavailable
 from smsgate.store.hot_writer import HotWriter, Tx
@@ -41,8 +42,10 @@ _COLUMNS = (
 _NCOLUMNS = _COLUMNS.count(",") + 1
 
 
-class Accepter:
+class Accepter(Batcher[_Pending]):
     """Commits accepted messages in batches; see the module docstring."""
+
+    name = "smsgate-group-commit"
 
     def __init__(
         self,
@@ -52,46 +55,19 @@ class Accepter:
         max_batch: int = GROUP_COMMIT_MAX_BATCH,
         on_committed: Callable[[Sequence[NewMessage]], None] | None = None,
     ) -> None:
+        super().__init__(max_batch=max_batch)
         self._writer = writer if writer is not None else HotWriter(db)
-        self._max_batch = max_batch
         self._on_committed = on_committed
-        self._waiting: list[_Pending] = []
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._closing = False
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="smsgate-group-commit")
-
-    async def stop(self) -> None:
-        """Commit what is waiting, then stop."""
-        self._closing = True
-        self._wakeup.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
 
     async def accept(self, message: NewMessage) -> Outcome:
         """Wait until `message` is durably queued (ACCEPTED) or refused as opted out."""
-        if self._closing or self._task is None:
+        if not self.running:
             raise StoreUnavailable("the gateway is shutting down")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((message, future))
-        self._wakeup.set()
+        self.put((message, future))
         return await future
 
-    async def _run(self) -> None:
-        while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
-            while self._waiting:
-                batch = self._waiting[: self._max_batch]
-                del self._waiting[: self._max_batch]
-                await self._commit(batch)
-            if self._closing:
-                return
-
-    async def _commit(self, batch: list[_Pending]) -> None:
+    async def process(self, batch: list[_Pending]) -> None:
         COMMIT_BATCH.observe(len(batch))
         try:
             committed, refused = await self._write([m for m, _ in batch])
