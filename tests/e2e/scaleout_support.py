@@ -179,7 +179,7 @@ max_tps = {max_tps}
 default = true
 reconnect_initial = 0.1
 reconnect_max = 1.0
-response_timeout = 5
+response_timeout = 30  # answers withheld by a test must not time out and be resent
 """
         )
 

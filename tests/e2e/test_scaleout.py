@@ -4,15 +4,16 @@ PostgreSQL database, one SMSC, and a dispatcher killed with SIGKILL in the middl
 Phase 1: 10,000 messages through both APIs are each submitted to the SMSC exactly once.
 Phase 2: one dispatcher is SIGKILLed while messages flow, at a moment when it certainly has
 submits outstanding: the fake SMSC withholds its answers until both binds have unanswered
-submits, then the test kills. Every message that got SUCCESS still reaches the SMSC. The dead
-node's unanswered submits are sent again by the survivor (at-least-once: at least one duplicate),
-and duplicates stay within what can be in flight without a recorded answer (asserted against
-window * binds). The survivor queues the dead node's `sending` messages again and takes its bind
-slot within the node timeout.
+submits and the status writes have settled, then the test kills. Every message that got SUCCESS
+still reaches the SMSC. The dead node's unanswered submits are sent again by the survivor
+(at-least-once: at least one duplicate), and duplicates stay within what can be in flight
+without a recorded answer (asserted against window * binds). The survivor queues the dead
+node's `sending` messages again and holds both binds within node_timeout + 2 heartbeats.
 """
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -36,6 +37,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PHASE1, PHASE2 = 10_000, 5_000
 KILL_AFTER = 1_500  # phase-2 submits seen by the SMSC before the SIGKILL
 WINDOW, BINDS = 100, 2
+NODE_TIMEOUT = 3.0  # heartbeats every NODE_TIMEOUT / 6 (scaleout_support.Cluster)
+TAKEOVER_BOUND = NODE_TIMEOUT + 2 * NODE_TIMEOUT / 6 + 3.0  # + slack for a loaded machine
 FINISHED = ("sent", "delivered")
 
 
@@ -63,11 +66,22 @@ async def db(postgres_url: str) -> AsyncIterator[Database]:
 async def cluster(
     postgres_url: str, db: Database, smsc: CountingSMSC, tmp_path: Path
 ) -> AsyncIterator[Cluster]:
-    group = Cluster(postgres_url, smsc, tmp_path, binds=BINDS, window=WINDOW, node_timeout=3.0)
+    group = Cluster(
+        postgres_url, smsc, tmp_path, binds=BINDS, window=WINDOW, node_timeout=NODE_TIMEOUT
+    )
     try:
         yield group
     finally:
         await group.close()
+
+
+async def settle(db: Database, timeout: float = 30) -> None:
+    """Wait until the finished-message count stops changing (two reads 0.3 s apart)."""
+    async with asyncio.timeout(timeout):
+        last = None
+        while (now := await count_by_status(db)) != last:
+            last = now
+            await asyncio.sleep(0.3)
 
 
 async def all_finished(db: Database, total: int) -> bool:
@@ -100,14 +114,25 @@ async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
 
         # ---- phase 2: SIGKILL one dispatcher while messages flow
         texts = [f"p2-{i}" for i in range(PHASE2)]
+        takeover: list[float] = []
+
+        async def survivor_holds_both() -> bool:
+            return await bind_holders(db) == ["disp-2", "disp-2"]
 
         async def kill_mid_run() -> None:
             await smsc.wait_for("submit_sm", PHASE1 + KILL_AFTER, timeout=120)
             await smsc.hold_responses(sessions=BINDS, timeout=30)  # both binds mid-window
+            # With every answer withheld, statuses only move while writers flush what they had:
+            # once they stand still, what the victim may have sent without a record is exactly
+            # its unanswered window (else its unwritten statuses would add to the duplicates).
+            await settle(db)
             d1.kill()
             assert d1.process is not None
             await d1.process.wait()  # dead before any held answer could reach it
+            killed_at = time.monotonic()
             smsc.release_responses()
+            await eventually(survivor_holds_both, TAKEOVER_BOUND, "takeover", cluster)
+            takeover.append(time.monotonic() - killed_at)
 
         _, replies = await asyncio.gather(kill_mid_run(), send_all([api1, api2], texts))
         assert replies == {SUCCESS: PHASE2}  # every one of these must reach the SMSC
@@ -124,9 +149,12 @@ async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
         requeued = re.findall(r"queued (\d+) messages again that dead nodes", d2.output())
         assert requeued and sum(map(int, requeued)) > 0, d2.output()[-3000:]
         assert await live_nodes(db) == {"api-1", "api-2", "disp-2"}
-        assert await bind_holders(db) == ["disp-2", "disp-2"]
+        assert await survivor_holds_both()
         assert smsc.max_bound <= BINDS
-        print(f"SIGKILL: {requeued} messages queued again, {duplicates} sent twice")
+        print(
+            f"SIGKILL: both binds taken over after {takeover[0]:.1f}s, {requeued} messages "
+            f"queued again, {duplicates} sent twice"
+        )
 
     # Graceful stops: exit status 0, and each removes its own node row.
     assert await d2.stop() == 0

@@ -24,6 +24,7 @@ from smsgate.store.batcher import Batcher
 from smsgate.store.database import Database
 from smsgate.store.errors import StoreUnavailable
 from smsgate.store.hot_writer import HotWriter, Tx
+from smsgate.store.notify import notify_queued
 from smsgate.store.optouts import blocked_pairs
 from smsgate.store.rawsql import row_placeholders
 
@@ -118,4 +119,6 @@ def _insert_queued(tx: Tx, batch: list[NewMessage]) -> tuple[list[NewMessage], s
             for m in committed
         ],
     )
+    if committed:
+        notify_queued(tx)  # wakes dispatchers in other processes (PostgreSQL) once committed
     return committed, refused
