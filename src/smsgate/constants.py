@@ -39,6 +39,9 @@ LOCKOUT_WINDOW_SECONDS: Final = 60.0  # ... counted over this sliding window ...
 LOCKOUT_SECONDS: Final = 300.0  # ... lock that key out this long (same FAILURE text)
 
 # --- Storage ---
+PARKED_SWEEP_SECONDS: Final = 10.0  # how often parked receipts are matched again (scale-out race)
+PARKED_SWEEP_BATCH: Final = 1000  # parked receipts looked at per sweep
+PARKED_TTL_SECONDS: Final = 3 * 24 * 3600  # a receipt matching no message for 3 days is dropped
 GROUP_COMMIT_MAX_BATCH: Final = 2000  # rows in one accept transaction; bounds commit latency
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000  # CLI and server share the file; wait rather than fail
 # The database driver thread hands each result back through the GIL; Python's default 5 ms

@@ -21,7 +21,9 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
+from smsgate.constants import PARKED_SWEEP_BATCH, PARKED_SWEEP_SECONDS, PARKED_TTL_SECONDS
 from smsgate.domain.model import Status, rollup
 from smsgate.domain.receipt import ReceiptState, message_id_variants, normalise_message_id
 from smsgate.metrics import RECEIPTS
@@ -54,9 +56,16 @@ class ReceiptIn:
     smsc_id: str
     state: ReceiptState
     error: str | None
+    received_at: float | None = None  # set when it comes back from `pending_receipts`
 
 
-_Event = PartSent | MessageFailed | ReceiptIn
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """Match parked receipts again: their part may have been stored by another node, in a
+    transaction that could not see the receipt being parked."""
+
+
+_Event = PartSent | MessageFailed | ReceiptIn | Sweep
 
 
 _Waiter = asyncio.Future[None] | None
@@ -76,6 +85,22 @@ class StatusWriter(Batcher[_Item]):
     ) -> None:
         super().__init__(max_batch=max_batch)
         self._hot = writer if writer is not None else HotWriter(db)
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        self._sweeper = asyncio.create_task(self._sweep_every(PARKED_SWEEP_SECONDS))
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        await super().stop()
+
+    async def _sweep_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            self.put((Sweep(), None))
 
     def part_sent(self, event: PartSent) -> None:
         self.put((event, None))
@@ -85,6 +110,7 @@ class StatusWriter(Batcher[_Item]):
 
     async def receipt(self, event: ReceiptIn) -> None:
         """Queue a receipt and wait until it is committed (raises if the write failed)."""
+        RECEIPTS.labels(event.state.value).inc()
         await self._wait_for(event)
 
     async def flush(self) -> None:
@@ -140,6 +166,8 @@ def _write_events(tx: Tx, events: list[_Event], now: float) -> None:
     sent = [e for e in events if isinstance(e, PartSent)]
     failed = [e for e in events if isinstance(e, MessageFailed)]
     receipts = [e for e in events if isinstance(e, ReceiptIn)]
+    if any(isinstance(e, Sweep) for e in events):
+        receipts = _take_parked(tx, now) + receipts
     if sent:
         _record_sent(tx, sent, now)
         receipts = _unpark(tx, sent) + receipts
@@ -155,7 +183,10 @@ def _write_events(tx: Tx, events: list[_Event], now: float) -> None:
 def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
     tx.execute_many(
         "INSERT INTO message_parts (message_id, part_no, connection, smsc_message_id, status, "
-        f"updated_at) VALUES {row_placeholders(tx.postgres, 6)}",
+        f"updated_at) VALUES {row_placeholders(tx.postgres, 6)} "
+        # The same part sent twice (at-least-once: a resend after a takeover) keeps its first
+        # record instead of failing the whole batch.
+        "ON CONFLICT (message_id, part_no) DO NOTHING",
         [
             (
                 e.message_id,
@@ -181,19 +212,43 @@ def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
 
 def _unpark(tx: Tx, sent: list[PartSent]) -> list[ReceiptIn]:
     """Receipts that arrived before these parts' submit_sm_resp was stored."""
-    keys = {(e.connection, normalise_message_id(e.smsc_id)) for e in sent}
+    # A receipt is parked under its own spelling of the id (decimal, say) and the part is
+    # stored under the submit_sm_resp's (hex): look for every spelling.
+    keys = {(e.connection, v) for e in sent for v in message_id_variants(e.smsc_id)}
     q = Query(tx.postgres)
     rows = tx.fetch(
-        "SELECT id, connection, smsc_message_id, state, error FROM pending_receipts "
+        "SELECT id, connection, smsc_message_id, state, error, received_at FROM pending_receipts "
         f"WHERE smsc_message_id {q.in_({mid for _, mid in keys})}",
         q.params,
     )
-    rows = [r for r in rows if (r[1], r[2]) in keys]
+    return _unparked(tx, [r for r in rows if (r[1], r[2]) in keys])
+
+
+def _take_parked(tx: Tx, now: float) -> list[ReceiptIn]:
+    """Parked receipts to match again (`Sweep`); those parked too long are dropped."""
+    q = Query(tx.postgres)
+    expired = tx.execute(
+        f"DELETE FROM pending_receipts WHERE received_at < {q.param(now - PARKED_TTL_SECONDS)}",
+        q.params,
+    )
+    if expired:
+        log.warning(
+            "dropped %d receipts that matched no message in %ds", expired, PARKED_TTL_SECONDS
+        )
+    rows = tx.fetch(
+        "SELECT id, connection, smsc_message_id, state, error, received_at FROM pending_receipts "
+        f"ORDER BY id LIMIT {PARKED_SWEEP_BATCH}"
+    )
+    return _unparked(tx, rows)
+
+
+def _unparked(tx: Tx, rows: list[tuple[Any, ...]]) -> list[ReceiptIn]:
+    """Take `rows` out of `pending_receipts` as receipts (re-parked if they still match nothing)."""
     if not rows:
         return []
     q = Query(tx.postgres)
     tx.execute(f"DELETE FROM pending_receipts WHERE id {q.in_([r[0] for r in rows])}", q.params)
-    return [ReceiptIn(r[1], r[2], ReceiptState(r[3]), r[4]) for r in rows]
+    return [ReceiptIn(r[1], r[2], ReceiptState(r[3]), r[4], r[5]) for r in rows]
 
 
 def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
@@ -211,7 +266,6 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
     multi: set[str] = set()
     parked: list[tuple[object, ...]] = []
     for receipt in receipts:
-        RECEIPTS.labels(receipt.state.value).inc()
         found = next(
             (
                 parts[(receipt.connection, v)]
@@ -227,7 +281,7 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
                     normalise_message_id(receipt.smsc_id),
                     receipt.state.value,
                     receipt.error,
-                    now,
+                    receipt.received_at or now,
                 )
             )
             continue

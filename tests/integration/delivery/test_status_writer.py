@@ -1,0 +1,93 @@
+"""The status writer under the races of at-least-once delivery and several nodes: a part
+recorded twice, a receipt parked under another spelling of its id, and a receipt parked while
+another node stored its part (found again by the periodic sweep). Both databases."""
+
+import time
+
+from sqlalchemy import func, insert, select
+
+from smsgate.bootstrap import Gateway
+from smsgate.delivery.status_writer import MessageFailed, PartSent, ReceiptIn, Sweep
+from smsgate.domain.model import NewMessage
+from smsgate.domain.receipt import ReceiptState
+from smsgate.store import schema as s
+from smsgate.store.ids import new_message_id
+from tests.conftest import AddRealm, GatewayFactory
+
+
+async def queued(gateway: Gateway, realm_id: int) -> str:
+    message = NewMessage(
+        id=new_message_id(),
+        realm_id=realm_id,
+        sender_code="55501",
+        phone="12065550100",
+        text="hi",
+        encoding="gsm7",
+        parts=1,
+        created_at=time.time(),
+    )
+    await gateway.accepter.accept(message)
+    return message.id
+
+
+async def status(gateway: Gateway, message_id: str) -> str:
+    async with gateway.db.reader.connect() as conn:
+        found = await conn.scalar(select(s.messages.c.status).where(s.messages.c.id == message_id))
+    return str(found)
+
+
+async def parked(gateway: Gateway) -> int:
+    async with gateway.db.reader.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(s.pending_receipts)) or 0)
+
+
+async def test_a_part_recorded_twice_does_not_stop_later_writes(
+    gateway_factory: GatewayFactory, add_realm: AddRealm
+) -> None:
+    gateway = await gateway_factory()
+    realm_id = await add_realm(gateway, "acme")
+    first, second = await queued(gateway, realm_id), await queued(gateway, realm_id)
+    gateway.writer.part_sent(PartSent(first, 1, "c1", "a1", last=True))
+    await gateway.writer.flush()
+    gateway.writer.part_sent(PartSent(first, 1, "c1", "b2", last=True))  # sent again
+    gateway.writer.put((MessageFailed(second, "ESME_RINVDSTADR"), None))
+    await gateway.writer.flush()
+    assert await status(gateway, second) == "failed"  # the batch after the duplicate was written
+    async with gateway.db.reader.connect() as conn:
+        ids = (await conn.execute(select(s.message_parts.c.smsc_message_id))).scalars().all()
+    assert ids == ["a1"]  # the first record is kept
+
+
+async def test_a_receipt_parked_under_its_decimal_id_meets_its_hex_part(
+    gateway_factory: GatewayFactory, add_realm: AddRealm
+) -> None:
+    gateway = await gateway_factory()
+    message_id = await queued(gateway, await add_realm(gateway, "acme"))
+    await gateway.writer.receipt(ReceiptIn("c1", str(0xA1B2C3), ReceiptState.DELIVERED, "000"))
+    assert await parked(gateway) == 1
+    gateway.writer.part_sent(PartSent(message_id, 1, "c1", "A1B2C3", last=True))
+    await gateway.writer.flush()
+    assert (await status(gateway, message_id), await parked(gateway)) == ("delivered", 0)
+
+
+async def test_the_sweep_matches_a_receipt_whose_part_another_node_stored(
+    gateway_factory: GatewayFactory, add_realm: AddRealm
+) -> None:
+    gateway = await gateway_factory()
+    message_id = await queued(gateway, await add_realm(gateway, "acme"))
+    await gateway.writer.receipt(ReceiptIn("c1", "ff01", ReceiptState.UNDELIVERABLE, "00B"))
+    async with gateway.db.writer.begin() as conn:  # as another node's status writer would
+        await conn.execute(
+            insert(s.message_parts).values(
+                message_id=message_id,
+                part_no=1,
+                connection="c1",
+                smsc_message_id="ff01",
+                status="sent",
+                updated_at=time.time(),
+            )
+        )
+    assert await status(gateway, message_id) == "queued"  # nothing matched it yet
+    gateway.writer.put((Sweep(), None))
+    await gateway.writer.flush()
+    assert (await status(gateway, message_id), await parked(gateway)) == ("undeliverable", 0)
