@@ -1,16 +1,19 @@
 """End-to-end benchmark of smsgate: HTTP request -> durable queue -> submit_sm at an SMSC sink.
 
     .venv/bin/python -m bench.run [--runs 3] [--duration 10] [--connections 50] [--receipts]
-                                  [--database-url postgresql+asyncpg://postgres@127.0.0.1/x]
+                                  [--database-url postgresql+asyncpg://postgres@127.0.0.1/x
+                                   [--api-workers N]]
     .venv/bin/python -m bench.run --smoke        # CI: 300 requests, asserts nothing is lost
 
 Each run starts from nothing: a temporary data directory, a fresh SMSC sink (`bench.sink`), a
 TOML config whose `[[smpp]]` points at the sink, the realm and sender code made with the CLI,
-then `smsgate serve`. wrk (`bench/api_web.lua`) sends the load over keep-alive connections for
-`--duration` seconds, after a warm-up whose messages are not counted; then the run waits until
-the sink has as many distinct destinations as wrk saw SUCCESS replies (bounded), stops
-everything and computes the figures (see bench/README.md). The medians with min and max are
-printed and everything is written to bench/results/<timestamp>.json.
+then `smsgate serve` (with `--api-workers N` on PostgreSQL: `smsgate serve --no-dispatch
+--workers N` plus one `smsgate dispatch`, the topology of docs/deployment.md). wrk
+(`bench/api_web.lua`) sends the load over keep-alive connections for `--duration` seconds,
+after a warm-up whose messages are not counted; then the run waits until the sink has as many
+distinct destinations as wrk saw SUCCESS replies (bounded), stops everything and computes the
+figures (see bench/README.md). The medians with min and max are printed and everything is
+written to bench/results/<timestamp>.json.
 
 Only the standard library is used (processes, /proc for CPU and RSS); PostgreSQL databases
 are made and dropped with asyncpg, which the gateway already depends on.
@@ -66,6 +69,9 @@ FIGURES: list[tuple[str, str, str]] = [
     ("errors", "errors", "{:.0f}"),
     ("sink_cpu_pct", "sink CPU %", "{:.0f}"),
     ("wrk_cpu_pct", "wrk CPU %", "{:.0f}"),
+    ("db_cpu_us_per_msg", "DB CPU µs/msg", "{:,.0f}"),
+    ("db_msgs_per_commit", "msgs/DB commit", "{:.1f}"),
+    ("db_commits_per_s", "DB commits/s", "{:,.0f}"),
     ("other_cpu_pct", "other CPU %", "{:.0f}"),
 ]
 
@@ -215,6 +221,15 @@ def with_descendants(pids: list[int]) -> list[int]:
     return result
 
 
+def spawned_workers(pid: int) -> int:
+    """How many multiprocessing-spawned processes (uvicorn workers) run below `pid`."""
+    count = 0
+    for child in with_descendants([pid]):
+        with contextlib.suppress(OSError), open(f"/proc/{child}/cmdline", "rb") as f:
+            count += b"multiprocessing.spawn" in f.read()
+    return count
+
+
 def tree_cpu_ticks(pids: list[int]) -> int:
     """CPU ticks of `pids` (already expanded with `with_descendants`)."""
     total = 0
@@ -239,6 +254,36 @@ def machine_busy_ticks() -> int:
         values = [int(v) for v in f.readline().split()[1:]]
     idle = values[3] + (values[4] if len(values) > 4 else 0)
     return sum(values[:8]) - idle
+
+
+def postgres_cpu_ticks() -> int | None:
+    """CPU ticks of every PostgreSQL server on this machine: each postmaster (a `postgres`
+    process whose parent is not one) with all its processes, plus the CPU of the children it
+    has already reaped (cutime + cstime), so that backends that exit in between still count.
+    None when no postmaster is visible."""
+    info: dict[int, tuple[int, str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+            info[int(entry)] = (int(rest.split()[1]), head.split("(", 1)[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    masters = [
+        pid
+        for pid, (ppid, comm) in info.items()
+        if comm == "postgres" and info.get(ppid, (0, ""))[1] != "postgres"
+    ]
+    if not masters:
+        return None
+    total = tree_cpu_ticks(with_descendants(masters))
+    for pid in masters:
+        with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[13]) + int(fields[14])
+    return total
 
 
 def children_cpu_seconds() -> float:
@@ -371,6 +416,7 @@ class Options:
     tmp_root: str | None = None
     smoke: bool = False
     kannel_store: str = "file"
+    api_workers: int = 0  # > 0 (PostgreSQL): serve --no-dispatch --workers N + one dispatch
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -411,6 +457,14 @@ class Target:
     def cleanup(self) -> None:
         """After stop(), even when the run failed (e.g. drop a database)."""
 
+    def db_cpu_ticks(self) -> int | None:
+        """CPU ticks of the database server, when it is a separate local process."""
+        return None
+
+    def db_stats(self) -> dict[str, int] | None:
+        """The database server's counters (commits, rows), when it has any."""
+        return None
+
     def logs(self, workdir: Path) -> str:
         return ""
 
@@ -435,14 +489,19 @@ class PostgresDatabase:
         self.name = f"smsgate_bench_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
         self.url = urllib.parse.urlunsplit(parts._replace(path=f"/{self.name}"))
 
-    def _admin(self, sql: str) -> None:
+    @property
+    def local(self) -> bool:
+        """Whether the server runs on this machine (its CPU can be read from /proc)."""
+        return (self.parts.hostname or "localhost") in ("127.0.0.1", "localhost", "::1")
+
+    def _admin(self, sql: str) -> list[Any]:
         import asyncio
 
         import asyncpg
 
         p = self.parts
 
-        async def run() -> None:
+        async def run() -> list[Any]:
             conn = await asyncpg.connect(
                 host=p.hostname or "127.0.0.1",
                 port=p.port or 5432,
@@ -452,11 +511,29 @@ class PostgresDatabase:
                 timeout=10,
             )
             try:
-                await conn.execute(sql)
+                return list(await conn.fetch(sql))
             finally:
                 await conn.close()
 
-        asyncio.run(run())
+        return asyncio.run(run())
+
+    def stats(self) -> dict[str, int]:
+        """Commits and row writes of this database, and commits of all the others (work on
+        the server that is not ours). Backends report these within about a second."""
+        rows = self._admin(
+            "SELECT datname, xact_commit, tup_inserted, tup_updated, tup_deleted "
+            "FROM pg_stat_database WHERE datname IS NOT NULL"
+        )
+        out = {"commits": 0, "inserted": 0, "updated": 0, "deleted": 0, "other_commits": 0}
+        for row in rows:
+            if row["datname"] == self.name:
+                out["commits"] = int(row["xact_commit"])
+                out["inserted"] = int(row["tup_inserted"])
+                out["updated"] = int(row["tup_updated"])
+                out["deleted"] = int(row["tup_deleted"])
+            else:
+                out["other_commits"] += int(row["xact_commit"])
+        return out
 
     def create(self) -> None:
         self._admin(f'CREATE DATABASE "{self.name}"')
@@ -478,9 +555,15 @@ class SmsgateTarget(Target):
 
     def describe(self) -> dict[str, Any]:
         url = self.opts.database_url
+        workers = self.opts.api_workers
         return {
             "name": self.name,
             "database": "postgresql" if url else "sqlite",
+            "topology": (
+                f"serve --no-dispatch --workers {workers} + dispatch"
+                if workers
+                else "serve (API + dispatch)"
+            ),
             "binds": self.opts.binds,
             "window": self.opts.window,
             "request_receipts": self.opts.receipts,
@@ -526,15 +609,32 @@ class SmsgateTarget(Target):
             )
             if done.returncode:
                 raise BenchError(f"smsgate {' '.join(args[:2])} failed: {done.stderr.strip()}")
-        self.procs = [
-            procs.start(
-                "smsgate",
-                [exe, "serve", "--no-access-log"],
-                log=workdir / "smsgate.log",
-                env=env,
-                cwd=workdir,
-            )
-        ]
+        if opts.api_workers:
+            # docs/deployment.md on one box: API-only processes, and one dispatcher
+            serve = [exe, "serve", "--no-access-log", "--no-dispatch"]
+            serve += ["--workers", str(opts.api_workers)]
+            self.procs = [
+                procs.start(
+                    "smsgate serve", serve, log=workdir / "smsgate.log", env=env, cwd=workdir
+                ),
+                procs.start(
+                    "smsgate dispatch",
+                    [exe, "dispatch"],
+                    log=workdir / "dispatch.log",
+                    env=env,
+                    cwd=workdir,
+                ),
+            ]
+        else:
+            self.procs = [
+                procs.start(
+                    "smsgate",
+                    [exe, "serve", "--no-access-log"],
+                    log=workdir / "smsgate.log",
+                    env=env,
+                    cwd=workdir,
+                )
+            ]
         wait_until(
             lambda: http_ok(f"http://127.0.0.1:{self.port}/healthz"),
             60,
@@ -542,6 +642,15 @@ class SmsgateTarget(Target):
             self.alive,
         )
         sink.wait_binds(opts.binds, 30, self.alive)
+        if opts.api_workers > 1:
+            # uvicorn's workers (multiprocessing spawn; besides them the master has a
+            # resource tracker); the first one up answers /healthz, so wait for all of them
+            wait_until(
+                lambda: spawned_workers(self.procs[0].pid) >= opts.api_workers,
+                60,
+                "smsgate serve workers",
+                self.alive,
+            )
 
     def path_prefix_suffix(self) -> tuple[str, str]:
         return (
@@ -555,8 +664,19 @@ class SmsgateTarget(Target):
             pg, self.pg = self.pg, None
             pg.drop()
 
+    def db_cpu_ticks(self) -> int | None:
+        if self.pg is None or not self.pg.local:
+            return None
+        return postgres_cpu_ticks()
+
+    def db_stats(self) -> dict[str, int] | None:
+        return None if self.pg is None else self.pg.stats()
+
     def logs(self, workdir: Path) -> str:
-        return tail(workdir / "smsgate.log")
+        text = tail(workdir / "smsgate.log")
+        if self.opts.api_workers:
+            text += "\n--- dispatch:\n" + tail(workdir / "dispatch.log")
+        return text
 
 
 # ------------------------------------------------------------------------------ wrk
@@ -681,6 +801,37 @@ def cpu_growth_pct(
     return round((tail_ - head) / head * 100, 1)
 
 
+def db_figures(
+    cpu: float | None,
+    before: dict[str, int] | None,
+    after: dict[str, int] | None,
+    submits: int,
+    window: float,
+) -> dict[str, Any]:
+    """The database server's share: CPU (all of the local PostgreSQL server's processes, so
+    approximate when other databases are busy; see other_db_commits) and its counters."""
+    out: dict[str, Any] = {
+        "db_cpu_seconds": round(cpu, 2) if cpu is not None else None,
+        "db_cpu_us_per_msg": cpu * 1e6 / submits if cpu is not None and submits else None,
+        "db_cpu_pct": cpu / window * 100 if cpu is not None else None,
+    }
+    if before is None or after is None:
+        return out
+    delta = {k: after[k] - before[k] for k in before}
+    commits = delta["commits"]
+    out.update(
+        {
+            "db_commits": commits,
+            "db_commits_per_s": commits / window,
+            "db_msgs_per_commit": submits / commits if commits else None,
+            "db_rows_inserted_per_msg": delta["inserted"] / submits if submits else None,
+            "db_rows_updated_per_msg": delta["updated"] / submits if submits else None,
+            "other_db_commits": max(0, delta["other_commits"] - 1),  # less our stats query
+        }
+    )
+    return out
+
+
 def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
     procs = Processes()
     workdir = Path(tempfile.mkdtemp(prefix=f"{target.name}-bench-", dir=opts.tmp_root))
@@ -710,8 +861,13 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
             result["warmup_ok"] = warm["ok"]
 
         pids = with_descendants(target.pids())
+        db_stats0 = target.db_stats()
+        if db_stats0 is not None:
+            time.sleep(1.2)  # backends report their counters within about a second
+            db_stats0 = target.db_stats()
         rss_before = tree_rss_kb(pids)
         samples: list[tuple[float, int, int]] = []  # (monotonic, RSS kB, CPU ticks)
+        db_cpu0 = target.db_cpu_ticks()
         sink_cpu0, target_cpu0 = cpu_ticks(sink.proc.pid), tree_cpu_ticks(pids)
         busy0, children0 = machine_busy_ticks(), children_cpu_seconds()
         load_start = time.monotonic()
@@ -739,7 +895,13 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
         target_cpu = (tree_cpu_ticks(pids) - target_cpu0) / CLK_TCK
         sink_cpu = (cpu_ticks(sink.proc.pid) - sink_cpu0) / CLK_TCK
         busy = (machine_busy_ticks() - busy0) / CLK_TCK
+        db_cpu1 = target.db_cpu_ticks()
+        db_cpu = (db_cpu1 - db_cpu0) / CLK_TCK if db_cpu0 is not None and db_cpu1 else None
         rss_after = tree_rss_kb(pids)
+        db_stats1 = None
+        if db_stats0 is not None:
+            time.sleep(max(0.0, drain_end + 1.2 - time.monotonic()))
+            db_stats1 = target.db_stats()
         target.stop(procs)
         stats = sink.final_stats()
 
@@ -800,7 +962,11 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
                 "sink_cpu_pct": sink_cpu / window * 100,
                 "wrk_cpu_pct": wrk_cpu / (load_end - load_start) * 100,
                 "machine_busy_pct": busy / window * 100,
-                "other_cpu_pct": max(0.0, busy - target_cpu - sink_cpu - wrk_cpu) / window * 100,
+                "other_cpu_pct": max(0.0, busy - target_cpu - sink_cpu - wrk_cpu - (db_cpu or 0))
+                / window
+                * 100,
+                "processes": len(pids),
+                **db_figures(db_cpu, db_stats0, db_stats1, submits, window),
                 "receipts_sent": stats["deliver_sm_sent"],
                 "receipts_acked": stats["deliver_sm_resp"],
                 "sink_binds": stats["binds"],
@@ -950,6 +1116,7 @@ def options_from(args: argparse.Namespace) -> Options:
         keep=args.keep,
         tmp_root=args.tmp_root,
         smoke=getattr(args, "smoke", False),
+        api_workers=getattr(args, "api_workers", 0),
     )
     if opts.smoke:
         opts.runs, opts.connections, opts.threads = 1, 4, 1
@@ -1006,12 +1173,27 @@ def main(argv: list[str] | None = None) -> int:
         "(a fresh database is created and dropped per run; its name replaces x)",
     )
     parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="PostgreSQL only: `smsgate serve --no-dispatch --workers N` (API only) plus one "
+        "`smsgate dispatch`, as in docs/deployment.md (default: one `smsgate serve` doing both)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help=f"CI check: 1 run of {SMOKE_REQUESTS} requests, fails unless every SUCCESS "
         "reached the sink",
     )
     args = parser.parse_args(argv)
+    if args.api_workers < 0:
+        parser.error("--api-workers must be at least 1")
+    if args.api_workers and not (args.database_url or "").startswith("postgresql"):
+        parser.error(
+            "--api-workers needs --database-url postgresql+asyncpg://...: on SQLite one "
+            "process does API and delivery (`smsgate serve`)"
+        )
     opts = options_from(args)
     os.chdir(REPO)
     require_wrk()

@@ -17,8 +17,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
-
 from smsgate.auth.authenticator import Authenticator
 from smsgate.config import GatewayConfig, SmppConnectionConfig, load_config
 from smsgate.delivery.dispatcher import Dispatcher
@@ -37,7 +35,9 @@ from smsgate.store.database import Database, open_database
 from smsgate.store.directory import SenderDirectory
 from smsgate.store.hot_writer import HotWriter
 from smsgate.store.messages import MessageStore
-from smsgate.store.migrate import current_revision, head_revision, upgrade
+from smsgate.store.migrate import SchemaOutOfDate, ensure_schema
+
+__all__ = ["Gateway", "SchemaOutOfDate", "build", "ensure_schema"]
 from smsgate.store.notify import QueueListener
 from smsgate.store.optouts import OptOutStore
 from smsgate.store.realms import RealmStore
@@ -45,10 +45,6 @@ from smsgate.store.realms import RealmStore
 log = logging.getLogger(__name__)
 
 SIMULATOR_CONNECTION = "simulator"
-
-
-class SchemaOutOfDate(RuntimeError):
-    """The database has an older schema than this version needs."""
 
 
 @dataclass
@@ -120,38 +116,6 @@ class Gateway:
 
     def _links(self) -> list[Link]:
         return list(self.dispatcher.links.values()) if self.dispatcher is not None else []
-
-
-SCHEMA_LOCK_KEY = 0x736D7367  # "smsg": PostgreSQL advisory lock around creating the schema
-
-
-async def ensure_schema(db: Database) -> None:
-    """Create the schema on an empty database; refuse to run on an outdated one."""
-    current = await current_revision(db)
-    if current is None:
-        if db.is_sqlite:
-            log.info("empty database: creating the schema")
-            await upgrade(db)
-        else:  # several nodes may start at once on an empty database: one creates, all wait
-            async with db.writer.connect() as lock:
-                await lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
-                await lock.commit()
-                try:
-                    current = await current_revision(db)
-                    if current is None:
-                        log.info("empty database: creating the schema")
-                        await upgrade(db)
-                        current = head_revision()
-                finally:
-                    await lock.execute(
-                        text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK_KEY}
-                    )
-                    await lock.commit()
-    if current is not None and current != head_revision():
-        raise SchemaOutOfDate(
-            f"database schema is at revision {current}, this version needs "
-            f"{head_revision()}; run `smsgate db upgrade`"
-        )
 
 
 def simulator_connection() -> SmppConnectionConfig:

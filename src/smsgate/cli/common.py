@@ -10,12 +10,12 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from smsgate.bootstrap import SchemaOutOfDate, ensure_schema
 from smsgate.domain.phone import normalise_phone, phone_error
 from smsgate.settings import Settings
 from smsgate.store.database import Database, open_database
 from smsgate.store.errors import StoreError
 from smsgate.store.messages import MessageStore
+from smsgate.store.migrate import SchemaOutOfDate, ensure_schema
 from smsgate.store.optouts import OptOutStore
 from smsgate.store.realms import RealmStore
 

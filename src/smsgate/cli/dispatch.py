@@ -16,16 +16,18 @@ import logging
 import logging.config
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from prometheus_client import start_http_server
 
-from smsgate.bootstrap import Gateway, build
 from smsgate.cli.common import command, fail, load_settings
 from smsgate.config import ConfigError
 from smsgate.constants import GIL_SWITCH_INTERVAL
-from smsgate.delivery.nodes import ROLE_DISPATCH
 from smsgate.http.log_scrub import logging_config
+
+if TYPE_CHECKING:
+    from smsgate.bootstrap import Gateway
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ def dispatch(
     ),
 ) -> None:
     """Run a dispatcher only (queue -> SMPP), until SIGTERM or SIGINT."""
+    from smsgate.bootstrap import build  # imported here: other commands need not pay for it
+    from smsgate.delivery.nodes import ROLE_DISPATCH
+
     settings = load_settings().model_copy(update={"dispatch": True})
     logging.config.dictConfig(logging_config(settings.log_level, access_log=False))
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
@@ -55,7 +60,7 @@ def dispatch(
 
 
 @command
-async def _run(gateway: Gateway, metrics_port: int | None, metrics_host: str) -> None:
+async def _run(gateway: "Gateway", metrics_port: int | None, metrics_host: str) -> None:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     signals = (signal.SIGTERM, signal.SIGINT)

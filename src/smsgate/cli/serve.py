@@ -11,13 +11,10 @@ import os
 import sys
 
 import typer
-import uvicorn
 
-from smsgate.bootstrap import build
 from smsgate.cli.common import fail, load_settings
 from smsgate.config import ConfigError, load_config
 from smsgate.constants import GIL_SWITCH_INTERVAL
-from smsgate.http.app import create_app
 from smsgate.http.log_scrub import logging_config
 from smsgate.settings import Settings
 
@@ -36,6 +33,13 @@ def serve(
     ),
 ) -> None:
     """Run the gateway (API and dispatcher) in the foreground until interrupted."""
+    # The server and the delivery stack are imported here, not at the top: every other CLI
+    # command would otherwise pay for importing them.
+    import uvicorn
+
+    from smsgate.bootstrap import build
+    from smsgate.http.app import create_app
+
     settings = load_settings()
     # aiosqlite runs each statement on its own thread; with the default 5 ms GIL switch
     # interval that thread waits up to 5 ms for the busy event loop at every statement.
@@ -82,6 +86,8 @@ def _serve_workers(
         fail(str(exc))
         return
     os.environ["SMSGATE_DISPATCH"] = "true" if settings.dispatch else "false"
+    import uvicorn
+
     uvicorn.run(
         "smsgate.http.app:app_from_env",
         factory=True,

@@ -1,6 +1,5 @@
 """`smsgate simulate mo`: a handset texts the gateway, through the built-in SMSC SIMULATOR."""
 
-import httpx
 import typer
 
 from smsgate.cli.common import fail, load_settings
@@ -16,6 +15,8 @@ def mo(
     url: str | None = typer.Option(None, "--url", help="Default: the local gateway."),
 ) -> None:
     """Deliver a mobile-originated message (e.g. STOP) to the running gateway."""
+    import httpx  # only this command needs an HTTP client
+
     settings = load_settings()
     base = url or f"http://{settings.host}:{settings.port}"
     try:

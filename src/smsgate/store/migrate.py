@@ -5,17 +5,23 @@ connection of our own async engine, so the same call works from the CLI, from `s
 and from tests, on SQLite and PostgreSQL alike.
 """
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from smsgate.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database has an older schema than this version needs."""
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -53,3 +59,35 @@ async def downgrade(db: Database, revision: str) -> None:
 
     async with db.writer.begin() as conn:
         await conn.run_sync(run)
+
+
+SCHEMA_LOCK_KEY = 0x736D7367  # "smsg": PostgreSQL advisory lock around creating the schema
+
+
+async def ensure_schema(db: Database) -> None:
+    """Create the schema on an empty database; refuse to run on an outdated one."""
+    current = await current_revision(db)
+    if current is None:
+        if db.is_sqlite:
+            log.info("empty database: creating the schema")
+            await upgrade(db)
+        else:  # several nodes may start at once on an empty database: one creates, all wait
+            async with db.writer.connect() as lock:
+                await lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+                await lock.commit()
+                try:
+                    current = await current_revision(db)
+                    if current is None:
+                        log.info("empty database: creating the schema")
+                        await upgrade(db)
+                        current = head_revision()
+                finally:
+                    await lock.execute(
+                        text("SELECT pg_advisory_unlock(:k)"), {"k": SCHEMA_LOCK_KEY}
+                    )
+                    await lock.commit()
+    if current is not None and current != head_revision():
+        raise SchemaOutOfDate(
+            f"database schema is at revision {current}, this version needs "
+            f"{head_revision()}; run `smsgate db upgrade`"
+        )
