@@ -1215,6 +1215,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_runs(data["smsgate"]["runs"], opts)
     data["problems"] = problems
     data["machine"]["git_commit_at_end"] = git_commit()  # src changes under our feet
+    with open("/proc/loadavg") as f:
+        data["machine"]["loadavg_at_end"] = [float(x) for x in f.read().split()[:3]]
     path = write_results(data, args.json, "smoke-" if opts.smoke else "")
     print_summary(options_title(target, opts), data["smsgate"]["summary"])
     print(f"\ncommit {data['machine']['git_commit']}, results in {path}")
