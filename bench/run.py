@@ -978,6 +978,13 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
     except Exception:
         failed = True  # keep the directory and show the logs; Ctrl-C is no failure
         logs = target.logs(workdir)
+        exited = [
+            f"{' '.join(Path(str(a)).name for a in proc.args[:3])}: exit status {proc.returncode}"
+            for proc in target.procs
+            if proc.poll() is not None
+        ]
+        if exited:
+            print(f"--- {target.name} exited: {'; '.join(exited)}", file=sys.stderr)
         print(f"--- {target.name} log tail ({workdir}):\n{logs}", file=sys.stderr)
         raise
     finally:

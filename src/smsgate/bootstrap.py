@@ -36,11 +36,11 @@ from smsgate.store.directory import SenderDirectory
 from smsgate.store.hot_writer import HotWriter
 from smsgate.store.messages import MessageStore
 from smsgate.store.migrate import SchemaOutOfDate, ensure_schema
-
-__all__ = ["Gateway", "SchemaOutOfDate", "build", "ensure_schema"]
 from smsgate.store.notify import QueueListener
 from smsgate.store.optouts import OptOutStore
 from smsgate.store.realms import RealmStore
+
+__all__ = ["Gateway", "SchemaOutOfDate", "build", "ensure_schema"]
 
 log = logging.getLogger(__name__)
 
