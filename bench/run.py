@@ -221,12 +221,19 @@ def with_descendants(pids: list[int]) -> list[int]:
     return result
 
 
+def command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
 def spawned_workers(pid: int) -> int:
     """How many multiprocessing-spawned processes (uvicorn workers) run below `pid`."""
     count = 0
     for child in with_descendants([pid]):
-        with contextlib.suppress(OSError), open(f"/proc/{child}/cmdline", "rb") as f:
-            count += b"multiprocessing.spawn" in f.read()
+        count += "multiprocessing.spawn" in command_line(child)
     return count
 
 
@@ -826,7 +833,8 @@ def db_figures(
             "db_msgs_per_commit": submits / commits if commits else None,
             "db_rows_inserted_per_msg": delta["inserted"] / submits if submits else None,
             "db_rows_updated_per_msg": delta["updated"] / submits if submits else None,
-            "other_db_commits": max(0, delta["other_commits"] - 1),  # less our stats query
+            # less the commits of our own two stats queries (in database postgres)
+            "other_db_commits": max(0, delta["other_commits"] - 2),
         }
     )
     return out
@@ -869,6 +877,7 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
         samples: list[tuple[float, int, int]] = []  # (monotonic, RSS kB, CPU ticks)
         db_cpu0 = target.db_cpu_ticks()
         sink_cpu0, target_cpu0 = cpu_ticks(sink.proc.pid), tree_cpu_ticks(pids)
+        per_process0 = {pid: tree_cpu_ticks([pid]) for pid in pids}
         busy0, children0 = machine_busy_ticks(), children_cpu_seconds()
         load_start = time.monotonic()
 
@@ -893,6 +902,15 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
         stats, drained = sink.wait_drained(wrk["ok"], opts.drain_timeout, target.alive)
         drain_end = time.monotonic()
         target_cpu = (tree_cpu_ticks(pids) - target_cpu0) / CLK_TCK
+        per_process = [
+            {
+                "pid": pid,
+                "cmd": command_line(pid)[:120],
+                "cpu_seconds": round((tree_cpu_ticks([pid]) - ticks) / CLK_TCK, 2),
+                "rss_mb": round(tree_rss_kb([pid]) / 1024, 1),
+            }
+            for pid, ticks in per_process0.items()
+        ]
         sink_cpu = (cpu_ticks(sink.proc.pid) - sink_cpu0) / CLK_TCK
         busy = (machine_busy_ticks() - busy0) / CLK_TCK
         db_cpu1 = target.db_cpu_ticks()
@@ -966,6 +984,7 @@ def run_once(target: Target, opts: Options, index: int) -> dict[str, Any]:
                 / window
                 * 100,
                 "processes": len(pids),
+                "per_process": per_process,
                 **db_figures(db_cpu, db_stats0, db_stats1, submits, window),
                 "receipts_sent": stats["deliver_sm_sent"],
                 "receipts_acked": stats["deliver_sm_resp"],
