@@ -77,7 +77,7 @@ async def test_form_body_with_charset_parameter(
     strict=True,
     reason="uvicorn's HTTP parsers (httptools and h11) refuse a request target with raw "
     "non-ASCII bytes: the client gets HTTP 400 'Invalid HTTP request received.' before "
-    "api_web runs, despite the comment in api_web._pairs",
+    "api_web runs (README, Known limitations)",
 )
 async def test_raw_utf8_in_the_query_string(shared_server: Server) -> None:
     phone = next_phone()

@@ -37,7 +37,7 @@ _COUNTERS = {result: API_REQUESTS.labels(result) for result in _RESULTS}
 
 
 def _pairs(raw: bytes) -> list[tuple[str, str]]:
-    # Raw UTF-8 and percent-encoded UTF-8 both decode; '+' and %20 are spaces.
+    # Percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces.
     return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
 
 
