@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from smsgate.store.database import Database, open_database
+from tests.e2e.scaleout_support import CountingSMSC, prepare_database
 from tests.e2e.support import SHARED_REALMS, Cli, Server, ServerFactory, make_client
 
 
@@ -67,3 +69,24 @@ async def server_factory(tmp_path: Path) -> AsyncIterator[ServerFactory]:
     finally:
         for server in servers:
             await asyncio.to_thread(server.stop)
+
+
+# Scale-out tests (PostgreSQL): a counting fake SMSC and a migrated database of their own.
+@pytest.fixture
+async def smsc() -> AsyncIterator[CountingSMSC]:
+    sim = CountingSMSC()
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@pytest.fixture
+async def db(postgres_url: str) -> AsyncIterator[Database]:
+    database = open_database(postgres_url)
+    try:
+        await prepare_database(database)
+        yield database
+    finally:
+        await database.dispose()

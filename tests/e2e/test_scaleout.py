@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from smsgate.store.database import Database, open_database
+from smsgate.store.database import Database
 from tests.e2e.scaleout_support import (
     Cluster,
     CountingSMSC,
@@ -27,7 +27,6 @@ from tests.e2e.scaleout_support import (
     count_by_status,
     eventually,
     live_nodes,
-    prepare_database,
     send_all,
 )
 from tests.e2e.support import SUCCESS
@@ -40,26 +39,6 @@ WINDOW, BINDS = 100, 2
 NODE_TIMEOUT = 3.0  # heartbeats every NODE_TIMEOUT / 6 (scaleout_support.Cluster)
 TAKEOVER_BOUND = NODE_TIMEOUT + 2 * NODE_TIMEOUT / 6 + 3.0  # + slack for a loaded machine
 FINISHED = ("sent", "delivered")
-
-
-@pytest.fixture
-async def smsc() -> AsyncIterator[CountingSMSC]:
-    sim = CountingSMSC()
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
-
-
-@pytest.fixture
-async def db(postgres_url: str) -> AsyncIterator[Database]:
-    database = open_database(postgres_url)
-    try:
-        await prepare_database(database)
-        yield database
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from smsgate.smpp.codes import CommandStatus
 from smsgate.store import schema as s
-from smsgate.store.database import Database, open_database
+from smsgate.store.database import Database
 from tests.e2e.scaleout_support import (
     PASSWORD,
     REALM,
@@ -25,7 +25,6 @@ from tests.e2e.scaleout_support import (
     Cluster,
     CountingSMSC,
     eventually,
-    prepare_database,
 )
 from tests.e2e.support import SUCCESS, free_port
 
@@ -36,26 +35,6 @@ BY_CLI, BY_MO = "12065550001", "12065550002"
 
 def opted_out(phone: str) -> str:
     return f"FAILURE: Phone {phone} has opted out of sender code {SENDER}"
-
-
-@pytest.fixture
-async def smsc() -> AsyncIterator[CountingSMSC]:
-    sim = CountingSMSC()
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
-
-
-@pytest.fixture
-async def db(postgres_url: str) -> AsyncIterator[Database]:
-    database = open_database(postgres_url)
-    try:
-        await prepare_database(database)
-        yield database
-    finally:
-        await database.dispose()
 
 
 @pytest.fixture

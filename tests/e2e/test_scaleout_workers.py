@@ -3,35 +3,23 @@
 import asyncio
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from smsgate.store import schema as s
-from smsgate.store.database import Database, open_database
+from smsgate.store.database import Database
 from tests.e2e.scaleout_support import (
     SMSGATE,
     Cluster,
     CountingSMSC,
     Process,
-    prepare_database,
     send_all,
 )
 from tests.e2e.support import SUCCESS, free_port
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def db(postgres_url: str) -> AsyncIterator[Database]:
-    database = open_database(postgres_url)
-    try:
-        await prepare_database(database)
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def api_nodes(db: Database) -> list[tuple[str, int]]:
