@@ -2,6 +2,7 @@
 recorded twice, a receipt parked under another spelling of its id, and a receipt parked while
 another node stored its part (found again by the periodic sweep). Both databases."""
 
+import asyncio
 import time
 
 from sqlalchemy import func, insert, select
@@ -51,7 +52,9 @@ async def test_a_part_recorded_twice_does_not_stop_later_writes(
     await gateway.writer.flush()
     gateway.writer.part_sent(PartSent(first, 1, "c1", "b2", last=True))  # sent again
     gateway.writer.put((MessageFailed(second, "ESME_RINVDSTADR"), None))
-    await gateway.writer.flush()
+    # A duplicate that failed the batch would be retried forever: fail, don't hang.
+    async with asyncio.timeout(10):
+        await gateway.writer.flush()
     assert await status(gateway, second) == "failed"  # the batch after the duplicate was written
     async with gateway.db.reader.connect() as conn:
         ids = (await conn.execute(select(s.message_parts.c.smsc_message_id))).scalars().all()
