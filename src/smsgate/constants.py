@@ -44,6 +44,9 @@ PARKED_SWEEP_BATCH: Final = 1000  # parked receipts looked at per sweep
 PARKED_TTL_SECONDS: Final = 3 * 24 * 3600  # a receipt matching no message for 3 days is dropped
 GROUP_COMMIT_MAX_BATCH: Final = 2000  # rows in one accept transaction; bounds commit latency
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000  # CLI and server share the file; wait rather than fail
+# rows per multi-row INSERT: SQLite allows 32766 parameters; 500 x 11 columns stays far below
+SQLITE_INSERT_CHUNK_ROWS: Final = 500
+SQLITE_MAX_JOBS_PER_COMMIT: Final = 64  # hot transactions coalesced into one commit; bounds a round
 # The database driver thread hands each result back through the GIL; Python's default 5 ms
 # switch interval would make every statement wait that long while the event loop is busy.
 GIL_SWITCH_INTERVAL: Final = 0.0002

@@ -5,9 +5,11 @@ in-memory structures in front of it:
 
 1. a realm -> credential map refreshed by `lookup` every `credential_ttl` seconds (default
    5 s). Unknown realms are remembered too, so a flood of made-up names costs one lookup per
-   name per TTL and takes the same path as a known realm. A password changed by *another
-   process* therefore takes effect here up to `credential_ttl` later; changes made in this
-   process call `invalidate(realm)` and take effect at once.
+   name per TTL and takes the same path as a known realm. An expired entry still answers
+   while one background lookup refreshes it, so no request waits for the database once a
+   realm is known. A password changed by *another process* therefore takes effect here up to
+   `credential_ttl` plus one lookup later; changes made in this process call
+   `invalidate(realm)` and take effect at once.
 2. `VerifiedCredentials`: (realm, password, version) triples that passed argon2 recently.
 3. `Lockout`: failures per `("realm", name)` and per `("addr", client)`.
 
@@ -25,6 +27,7 @@ the credential map refreshes).
 """
 
 import asyncio
+import logging
 import os
 import time
 from collections import OrderedDict
@@ -40,6 +43,8 @@ from smsgate.auth.cache import VerifiedCredentials
 from smsgate.auth.lockout import Lockout, LockoutKey
 from smsgate.auth.passwords import DEFAULT_HASHER, generate_password, hash_password, verify_password
 from smsgate.constants import AUTH_CACHE_MAX_ENTRIES
+
+log = logging.getLogger(__name__)
 
 CREDENTIAL_TTL_SECONDS: Final = 5.0
 """How long a looked-up credential (or its absence) is trusted before `lookup` runs again."""
@@ -121,10 +126,15 @@ class Authenticator:
             return None
 
         entry = self._credentials.get(realm)
-        if entry is not None and self._clock() < entry[0]:
-            credential = entry[1]
-        else:
+        if entry is None:
             credential = await self._coalesce(self._loading, realm, partial(self._load, realm))
+        else:
+            # Expired: answer from the entry while ONE lookup refreshes it in the background
+            # (waiting for it made every request of that moment wait ~80 ms under load).
+            credential = entry[1]
+            if self._clock() >= entry[0] and realm not in self._loading:
+                refresh = self._start(self._loading, realm, partial(self._load, realm))
+                refresh.add_done_callback(_log_refresh_failure)
 
         if credential is None:
             fingerprint = self._verified.fingerprint(realm, password, 0)
@@ -216,12 +226,28 @@ class Authenticator:
         """
         future = inflight.get(key)
         if future is None:
-            future = asyncio.create_task(start())
-            inflight[key] = future
-
-            def forget(done: asyncio.Future[_V]) -> None:
-                if inflight.get(key) is done:
-                    del inflight[key]
-
-            future.add_done_callback(forget)
+            future = Authenticator._start(inflight, key, start)
         return await asyncio.shield(future)
+
+    @staticmethod
+    def _start(
+        inflight: dict[_K, asyncio.Future[_V]],
+        key: _K,
+        start: Callable[[], Coroutine[Any, Any, _V]],
+    ) -> asyncio.Future[_V]:
+        """Run `start()` as the in-flight task for `key`, forgotten when it is done."""
+        future: asyncio.Future[_V] = asyncio.create_task(start())
+        inflight[key] = future
+
+        def forget(done: asyncio.Future[_V]) -> None:
+            if inflight.get(key) is done:
+                del inflight[key]
+
+        future.add_done_callback(forget)
+        return future
+
+
+def _log_refresh_failure(task: "asyncio.Future[RealmCredential | None]") -> None:
+    """A failed background refresh keeps the cached credential; the next request retries."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("realm credential refresh failed: %s", task.exception())

@@ -30,7 +30,7 @@ from smsgate.metrics import RECEIPTS
 from smsgate.store.batcher import Batcher
 from smsgate.store.database import Database
 from smsgate.store.hot_writer import HotWriter, Tx
-from smsgate.store.rawsql import Query, positional, row_placeholders
+from smsgate.store.rawsql import Query, positional
 
 log = logging.getLogger(__name__)
 
@@ -181,12 +181,9 @@ def _write_events(tx: Tx, events: list[_Event], now: float) -> None:
 
 
 def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
-    tx.execute_many(
+    tx.insert_rows(
         "INSERT INTO message_parts (message_id, part_no, connection, smsc_message_id, status, "
-        f"updated_at) VALUES {row_placeholders(tx.postgres, 6)} "
-        # The same part sent twice (at-least-once: a resend after a takeover) keeps its first
-        # record instead of failing the whole batch.
-        "ON CONFLICT (message_id, part_no) DO NOTHING",
+        "updated_at)",
         [
             (
                 e.message_id,
@@ -198,6 +195,9 @@ def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
             )
             for e in sent
         ],
+        # The same part sent twice (at-least-once: a resend after a takeover) keeps its first
+        # record instead of failing the whole batch.
+        "ON CONFLICT (message_id, part_no) DO NOTHING",
     )
     done = [e.message_id for e in sent if e.last]
     if done:
@@ -293,9 +293,8 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
                 single.append((status.value, now, message_id, Status.FAILED.value))
         else:
             multi.add(message_id)
-    tx.execute_many(
-        "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, received_at) "
-        f"VALUES {row_placeholders(tx.postgres, 5)}",
+    tx.insert_rows(
+        "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, received_at)",
         parked,
     )
     tx.execute_many(positional(tx.postgres, _PART_STATE), part_updates)

@@ -26,7 +26,6 @@ from smsgate.store.errors import StoreUnavailable
 from smsgate.store.hot_writer import HotWriter, Tx
 from smsgate.store.notify import notify_queued
 from smsgate.store.optouts import blocked_pairs
-from smsgate.store.rawsql import row_placeholders
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,6 @@ _Pending = tuple[NewMessage, "asyncio.Future[Outcome]"]
 _COLUMNS = (
     "id, realm_id, sender_code, phone, text, encoding, parts, kind, status, created_at, updated_at"
 )
-_NCOLUMNS = _COLUMNS.count(",") + 1
 
 
 class Accepter(Batcher[_Pending]):
@@ -100,8 +98,8 @@ def _insert_queued(tx: Tx, batch: list[NewMessage]) -> tuple[list[NewMessage], s
     committed = [m for m in batch if m.id not in refused]
     now = time.time()
     queued = Status.QUEUED.value
-    tx.execute_many(
-        f"INSERT INTO messages ({_COLUMNS}) VALUES {row_placeholders(tx.postgres, _NCOLUMNS)}",
+    tx.insert_rows(
+        f"INSERT INTO messages ({_COLUMNS})",
         [
             (
                 m.id,

@@ -7,25 +7,25 @@ loop thread idle, p50 latency of tens of ms while fsync takes 0.2 ms). So a hot 
 written as ONE plain function over a small `Tx` interface, and:
 
 - on SQLite it runs on a dedicated thread that owns one stdlib `sqlite3` connection (WAL,
-  `synchronous=FULL`, `BEGIN IMMEDIATE`): one hop per transaction, and the GIL is released
-  while SQLite works and syncs;
+  `synchronous=FULL`), together with every other hot transaction waiting at that moment, in
+  one commit (`store/sqlite_writer.py`): one hop and one fsync per round;
 - on PostgreSQL it runs through SQLAlchemy's `run_sync` on the asyncpg engine (asyncpg is
   native asyncio, so there are no thread hops to save).
 
 Statements are plain SQL built with `rawsql.Query`, so the same function serves both.
 """
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
-from smsgate.constants import SQLITE_BUSY_TIMEOUT_MS
+from smsgate.constants import SQLITE_INSERT_CHUNK_ROWS
 from smsgate.store.database import Database
+from smsgate.store.rawsql import row_placeholders
+from smsgate.store.sqlite_writer import SqliteWriteThread
 
 T = TypeVar("T")
 
@@ -40,6 +40,9 @@ class Tx(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
     def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None: ...
+
+    def insert_rows(self, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
+        """`{head} VALUES (row), (row), ... {tail}`: e.g. head `INSERT INTO t (a, b)`."""
 
 
 class _SqliteTx:
@@ -57,6 +60,15 @@ class _SqliteTx:
     def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             self._conn.executemany(sql, rows)
+
+    def insert_rows(self, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
+        # One multi-row statement instead of executemany: the sqlite3 module releases and
+        # re-takes the GIL at every step, and each of those waits for the busy event loop.
+        step = SQLITE_INSERT_CHUNK_ROWS
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            values = ", ".join([row_placeholders(False, len(chunk[0]))] * len(chunk))
+            self._conn.execute(f"{head} VALUES {values} {tail}", [v for row in chunk for v in row])
 
 
 class EngineTx:
@@ -76,62 +88,27 @@ class EngineTx:
         if rows:
             self._conn.exec_driver_sql(sql, rows)
 
+    def insert_rows(self, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
+        if rows:  # asyncpg's executemany: one prepared statement, rows pipelined
+            placeholders = row_placeholders(self.postgres, len(rows[0]))
+            self._conn.exec_driver_sql(f"{head} VALUES {placeholders} {tail}", rows)
+
 
 class HotWriter:
     """Runs `fn(tx)` as one committed transaction; raises (and rolls back) if it fails."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._executor: ThreadPoolExecutor | None = None
-        self._sqlite: sqlite3.Connection | None = None
-        self._path: str | None = None
+        self._sqlite: SqliteWriteThread | None = None
         if db.is_sqlite:
-            self._path = make_url(db.url).database or ":memory:"
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="smsgate-sqlite-writer")
+            self._sqlite = SqliteWriteThread(make_url(db.url).database or ":memory:")
 
     async def run(self, fn: Callable[[Tx], T]) -> T:
-        if self._executor is None:
+        if self._sqlite is None:
             async with self._db.writer.begin() as conn:
                 return await conn.run_sync(lambda sync: fn(EngineTx(sync)))
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._transaction, fn)
-
-    def _connect(self) -> sqlite3.Connection:
-        assert self._path is not None
-        conn = sqlite3.connect(
-            self._path,
-            isolation_level=None,
-            check_same_thread=False,
-            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    def _transaction(self, fn: Callable[[Tx], T]) -> T:
-        if self._sqlite is None:
-            self._sqlite = self._connect()
-        conn = self._sqlite
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(_SqliteTx(conn))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return result
+        return await self._sqlite.run(lambda conn: fn(_SqliteTx(conn)))
 
     async def close(self) -> None:
-        if self._executor is None:
-            return
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._close)
-        self._executor.shutdown(wait=True)
-        self._executor = None
-
-    def _close(self) -> None:
         if self._sqlite is not None:
-            self._sqlite.close()
-            self._sqlite = None
+            await self._sqlite.close()

@@ -1,5 +1,6 @@
 """`Authenticator`: right and wrong passwords, caching, invalidation and lockout."""
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -53,15 +54,31 @@ async def test_cache_hit_awaits_neither_lookup_nor_argon2(
     assert (len(store.lookups), hasher.verifications) == (1, 1)
 
 
+async def settle() -> None:
+    """Let a background credential refresh finish (the fake store needs no real time)."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def expire_and_refresh(auth: Authenticator, clock: FakeClock) -> None:
+    """Expire acme's entry; one request (answered from it) starts the refresh; let it finish."""
+    clock.advance(CREDENTIAL_TTL)
+    await auth.authenticate("acme", PASSWORD, CLIENT)
+    await settle()
+
+
 async def test_credential_refresh_reuses_the_verified_cache(
     auth: Authenticator, store: FakeStore, hasher: CountingHasher, clock: FakeClock
 ) -> None:
     await auth.authenticate("acme", PASSWORD, CLIENT)
     clock.advance(CREDENTIAL_TTL)
     assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    await settle()
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
     assert (len(store.lookups), hasher.verifications) == (2, 1)
     clock.advance(AUTH_CACHE_TTL_SECONDS)
     assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    await settle()
     assert (len(store.lookups), hasher.verifications) == (3, 2)
 
 
@@ -71,6 +88,9 @@ async def test_password_change_with_new_version_takes_effect_after_refresh(
     await auth.authenticate("acme", PASSWORD, CLIENT)
     store.add("acme", "brand-new-password", version=2)
     clock.advance(CREDENTIAL_TTL)
+    # the expired entry answers once more while the refresh runs in the background
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    await settle()
     assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
     credential = await auth.authenticate("acme", "brand-new-password", CLIENT)
     assert credential is not None
@@ -82,7 +102,7 @@ async def test_changed_hash_under_the_same_version_still_invalidates(
 ) -> None:
     await auth.authenticate("acme", PASSWORD, CLIENT)
     store.add("acme", "brand-new-password", version=1)
-    clock.advance(CREDENTIAL_TTL)
+    await expire_and_refresh(auth, clock)
     assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
 
 
@@ -91,7 +111,7 @@ async def test_deleted_realm_is_refused_after_refresh(
 ) -> None:
     await auth.authenticate("acme", PASSWORD, CLIENT)
     del store.realms["acme"]
-    clock.advance(CREDENTIAL_TTL)
+    await expire_and_refresh(auth, clock)
     assert await auth.authenticate("acme", PASSWORD, CLIENT) is None
 
 
@@ -113,7 +133,9 @@ async def test_unknown_realms_are_remembered_for_the_credential_ttl(
     assert store.lookups == ["nosuch"]
     store.add("nosuch", PASSWORD)
     clock.advance(CREDENTIAL_TTL)
-    assert await auth.authenticate("nosuch", PASSWORD, "192.0.2.2") is not None
+    assert await auth.authenticate("nosuch", PASSWORD, "192.0.2.2") is None  # the stale answer
+    await settle()
+    assert await auth.authenticate("nosuch", PASSWORD, "192.0.2.3") is not None
 
 
 async def test_locked_realm_refuses_the_right_password(
@@ -176,6 +198,30 @@ async def test_lookup_errors_propagate_and_are_not_failures(clock: FakeClock) ->
     with pytest.raises(ConnectionError):
         await auth.authenticate("acme", PASSWORD, CLIENT)
     assert len(lockout) == 0
+
+
+async def test_a_failed_background_refresh_keeps_the_credential(
+    store: FakeStore, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = False
+
+    async def lookup(name: str) -> RealmCredential | None:
+        if down:
+            raise ConnectionError("database down")
+        return await store.lookup(name)
+
+    store.add("acme", PASSWORD)
+    auth = Authenticator(lookup, hasher=cheap_hasher(), clock=clock)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    down = True
+    clock.advance(CREDENTIAL_TTL)
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None
+    await settle()
+    assert "realm credential refresh failed: database down" in caplog.text
+    down = False
+    assert await auth.authenticate("acme", PASSWORD, CLIENT) is not None  # retries
+    await settle()
+    assert store.lookups == ["acme", "acme"]
 
 
 async def test_password_never_appears_in_a_repr(

@@ -1,0 +1,157 @@
+"""The SQLite write thread: jobs that wait together commit together, each in its own savepoint.
+
+To put several jobs in one round deterministically, the first job blocks the thread until the
+others are queued (`Gate`); the thread then takes all of them at once.
+"""
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smsgate.store.sqlite_writer import SqliteWriteThread
+
+
+@pytest.fixture
+async def writer(tmp_path: Path) -> AsyncIterator[tuple[SqliteWriteThread, Path]]:
+    path = tmp_path / "w.db"
+    thread = SqliteWriteThread(str(path))
+    await thread.run(lambda c: c.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+    await thread.run(
+        lambda c: c.execute(
+            "CREATE TABLE t (x INTEGER PRIMARY KEY, "
+            "parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    )
+    try:
+        yield thread, path
+    finally:
+        await thread.close()
+
+
+def rows(path: Path) -> list[int]:
+    conn = sqlite3.connect(path)
+    try:
+        return [x for (x,) in conn.execute("SELECT x FROM t ORDER BY x")]
+    finally:
+        conn.close()
+
+
+class Gate:
+    """A job that holds the write thread until `open()`, and reports the round it ran in."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self._release = threading.Event()
+
+    def __call__(self, conn: sqlite3.Connection) -> int:
+        self.entered.set()
+        self._release.wait(10)
+        return 0
+
+    def open(self) -> None:
+        self._release.set()
+
+
+async def in_one_round(
+    thread: SqliteWriteThread, jobs: list[Callable[[sqlite3.Connection], Any]]
+) -> list[Any]:
+    """Run `jobs` in the same round (after a gate job); results or exceptions, in order."""
+    gate = Gate()
+    first = asyncio.ensure_future(thread.run(gate))
+    await asyncio.to_thread(gate.entered.wait, 10)
+    waiting: list[Awaitable[Any]] = [asyncio.ensure_future(thread.run(job)) for job in jobs]
+    await asyncio.sleep(0)  # the jobs are queued before the gate opens
+    gate.open()
+    await first
+    return list(await asyncio.gather(*waiting, return_exceptions=True))
+
+
+def insert(x: int) -> Callable[[sqlite3.Connection], int]:
+    return lambda c: c.execute("INSERT INTO t (x) VALUES (?)", (x,)).rowcount
+
+
+async def test_a_failing_job_rolls_back_alone(writer: tuple[SqliteWriteThread, Path]) -> None:
+    thread, path = writer
+
+    def half_then_clash(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t (x) VALUES (20)")
+        conn.execute("INSERT INTO t (x) VALUES (1)")  # clashes with the first job's row
+
+    results = await in_one_round(thread, [insert(1), half_then_clash, insert(3)])
+    assert results[0] == 1 and results[2] == 1
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert rows(path) == [1, 3]  # not 20: the failed job left nothing behind
+
+
+async def test_a_failed_commit_fails_every_job_of_the_round(
+    writer: tuple[SqliteWriteThread, Path],
+) -> None:
+    """A deferred foreign key is checked at COMMIT: the round's jobs all succeeded up to
+    there, yet none of them may report success, and none of their rows is stored."""
+    thread, path = writer
+
+    def orphan(conn: sqlite3.Connection) -> int:
+        return conn.execute("INSERT INTO t (x, parent) VALUES (7, 99)").rowcount
+
+    results = await in_one_round(thread, [insert(5), orphan, insert(6)])
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results), results
+    assert rows(path) == []
+    assert await thread.run(insert(8)) == 1  # the connection is usable afterwards
+    assert rows(path) == [8]
+
+
+async def test_a_result_means_committed(writer: tuple[SqliteWriteThread, Path]) -> None:
+    """When a job's result arrives, another connection already sees its writes."""
+    thread, path = writer
+    for x in range(1, 21):
+        assert await thread.run(insert(x)) == 1
+        assert rows(path)[-1] == x
+
+
+async def test_jobs_of_a_round_share_one_transaction(
+    writer: tuple[SqliteWriteThread, Path],
+) -> None:
+    """No commit between the jobs of a round: another connection sees none of their rows
+    while they run, and all of them once the results are in."""
+    thread, path = writer
+    seen_outside: list[int] = []
+
+    def job(x: int) -> Callable[[sqlite3.Connection], None]:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO t (x) VALUES (?)", (x,))
+            seen_outside.append(len(rows(path)))
+
+        return run
+
+    results = await in_one_round(thread, [job(x) for x in range(10)])
+    assert results == [None] * 10
+    assert seen_outside == [0] * 10
+    assert rows(path) == list(range(10))
+
+
+async def test_close_finishes_what_was_queued(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    thread = SqliteWriteThread(str(path))
+    await thread.run(lambda c: c.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)"))
+    pending = [asyncio.ensure_future(thread.run(insert(x))) for x in range(5)]
+    await asyncio.sleep(0)
+    await thread.close()
+    assert await asyncio.gather(*pending) == [1] * 5
+    assert rows(path) == list(range(5))
+    await thread.close()  # twice is harmless
+
+
+async def test_a_job_that_breaks_the_transaction_fails_its_round_not_the_thread(
+    writer: tuple[SqliteWriteThread, Path],
+) -> None:
+    """A job ending the transaction itself (a bug) fails its round; the thread goes on."""
+    thread, path = writer
+    results = await in_one_round(thread, [insert(1), lambda c: c.execute("COMMIT"), insert(2)])
+    assert all(isinstance(r, sqlite3.Error) for r in results), results
+    assert await thread.run(insert(3)) == 1
+    assert 3 in rows(path)
