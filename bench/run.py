@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.run [--runs 3] [--duration 10] [--connections 50] [--receipts]
                                   [--database-url postgresql+asyncpg://postgres@127.0.0.1/x
-                                   [--api-workers N]]
+                                   [--api-workers N]] [--serve-api-workers N]
     .venv/bin/python -m bench.run --smoke        # CI: 300 requests, asserts nothing is lost
 
 Each run starts from nothing: a temporary data directory, a fresh SMSC sink (`bench.sink`), a
@@ -237,6 +237,11 @@ def spawned_workers(pid: int) -> int:
     return count
 
 
+def api_worker_processes(pid: int) -> int:
+    """How many `serve --api-workers` worker processes run below `pid`."""
+    return sum("smsgate.workers.worker" in command_line(c) for c in with_descendants([pid]))
+
+
 def tree_cpu_ticks(pids: list[int]) -> int:
     """CPU ticks of `pids` (already expanded with `with_descendants`)."""
     total = 0
@@ -424,6 +429,7 @@ class Options:
     smoke: bool = False
     kannel_store: str = "file"
     api_workers: int = 0  # > 0 (PostgreSQL): serve --no-dispatch --workers N + one dispatch
+    serve_api_workers: int = 0  # > 0: serve --api-workers N (one core, N HTTP processes)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -569,6 +575,8 @@ class SmsgateTarget(Target):
             "topology": (
                 f"serve --no-dispatch --workers {workers} + dispatch"
                 if workers
+                else f"serve --api-workers {self.opts.serve_api_workers}"
+                if self.opts.serve_api_workers
                 else "serve (API + dispatch)"
             ),
             "binds": self.opts.binds,
@@ -633,10 +641,13 @@ class SmsgateTarget(Target):
                 ),
             ]
         else:
+            serve = [exe, "serve", "--no-access-log"]
+            if opts.serve_api_workers:
+                serve += ["--api-workers", str(opts.serve_api_workers)]
             self.procs = [
                 procs.start(
                     "smsgate",
-                    [exe, "serve", "--no-access-log"],
+                    serve,
                     log=workdir / "smsgate.log",
                     env=env,
                     cwd=workdir,
@@ -649,6 +660,14 @@ class SmsgateTarget(Target):
             self.alive,
         )
         sink.wait_binds(opts.binds, 30, self.alive)
+        if opts.serve_api_workers:
+            # the core starts its API workers after its own start; wait for all of them
+            wait_until(
+                lambda: api_worker_processes(self.procs[0].pid) >= opts.serve_api_workers,
+                60,
+                "smsgate API workers",
+                self.alive,
+            )
         if opts.api_workers > 1:
             # uvicorn's workers (multiprocessing spawn; besides them the master has a
             # resource tracker); the first one up answers /healthz, so wait for all of them
@@ -1143,6 +1162,7 @@ def options_from(args: argparse.Namespace) -> Options:
         tmp_root=args.tmp_root,
         smoke=getattr(args, "smoke", False),
         api_workers=getattr(args, "api_workers", 0),
+        serve_api_workers=getattr(args, "serve_api_workers", 0),
     )
     if opts.smoke:
         opts.runs, opts.connections, opts.threads = 1, 4, 1
@@ -1207,14 +1227,24 @@ def main(argv: list[str] | None = None) -> int:
         "`smsgate dispatch`, as in docs/deployment.md (default: one `smsgate serve` doing both)",
     )
     parser.add_argument(
+        "--serve-api-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="`smsgate serve --api-workers N`: one process commits and delivers, N processes "
+        "serve HTTP in front of it (SQLite or PostgreSQL)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help=f"CI check: 1 run of {SMOKE_REQUESTS} requests, fails unless every SUCCESS "
         "reached the sink",
     )
     args = parser.parse_args(argv)
-    if args.api_workers < 0:
-        parser.error("--api-workers must be at least 1")
+    if args.api_workers < 0 or args.serve_api_workers < 0:
+        parser.error("--api-workers and --serve-api-workers must be at least 1")
+    if args.api_workers and args.serve_api_workers:
+        parser.error("use either --api-workers or --serve-api-workers")
     if args.api_workers and not (args.database_url or "").startswith("postgresql"):
         parser.error(
             "--api-workers needs --database-url postgresql+asyncpg://...: on SQLite one "

@@ -198,7 +198,13 @@ def build(
             poll_interval=settings.poll_interval,
             recover_on_start=not shared,  # shared: the reaper queues dead nodes' messages
         )
-        accepter = Accepter(db, writer=hot, on_committed=dispatcher.enqueue)
+        # SQLite: one dispatcher, which takes what it has room for already claimed
+        accepter = Accepter(
+            db,
+            writer=hot,
+            on_committed=dispatcher.enqueue,
+            handoff=dispatcher if not shared else None,
+        )
         if node is not None:
             lease_store = LeaseStore(db, node.node_id, lease_seconds=settings.node_timeout)
             leases = LeaseManager(lease_store, links.values())

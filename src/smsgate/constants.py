@@ -43,6 +43,7 @@ PARKED_SWEEP_SECONDS: Final = 10.0  # how often parked receipts are matched agai
 PARKED_SWEEP_BATCH: Final = 1000  # parked receipts looked at per sweep
 PARKED_TTL_SECONDS: Final = 3 * 24 * 3600  # a receipt matching no message for 3 days is dropped
 GROUP_COMMIT_MAX_BATCH: Final = 2000  # rows in one accept transaction; bounds commit latency
+ACCEPT_COMMITS_IN_FLIGHT: Final = 2  # accept batches handed to the writer before one commits
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000  # CLI and server share the file; wait rather than fail
 # rows per multi-row INSERT: SQLite allows 32766 parameters; 500 x 11 columns stays far below
 SQLITE_INSERT_CHUNK_ROWS: Final = 500
@@ -50,3 +51,9 @@ SQLITE_MAX_JOBS_PER_COMMIT: Final = 64  # hot transactions coalesced into one co
 # The database driver thread hands each result back through the GIL; Python's default 5 ms
 # switch interval would make every statement wait that long while the event loop is busy.
 GIL_SWITCH_INTERVAL: Final = 0.0002
+
+# --- API worker processes (serve --api-workers; workers/) ---
+WORKER_LISTEN_BACKLOG: Final = 2048  # pending connections on the port the workers share
+WORKER_MAX_FRAME_BYTES: Final = 16 * 1024 * 1024  # one frame carries one loop turn of requests
+WORKER_RESTART_DELAY_SECONDS: Final = 1.0  # a worker that died is started again after this
+WORKER_STOP_TIMEOUT_SECONDS: Final = 30.0  # SIGTERM, then this long to finish, then SIGKILL

@@ -1,6 +1,9 @@
 """Prometheus metrics, defined once and shared by the adapters (scraped at /metrics)."""
 
-from prometheus_client import Counter, Gauge, Histogram
+from collections.abc import Callable, Iterator
+
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
 
 API_REQUESTS = Counter(
     "smsgate_api_requests", "api_web requests by result", ["result"]
@@ -36,3 +39,27 @@ BINDS_HELD = Gauge(
 QUEUE_OLDEST_AGE = Gauge(
     "smsgate_queue_oldest_age_seconds", "age of the oldest queued message (seen by dispatchers)"
 )
+
+
+# --- serve --api-workers: /metrics on a worker = the core's families + the worker's api_web ---
+_API_FAMILIES = frozenset({"smsgate_api_requests"})
+
+
+class _Filtered:
+    """A registry view for `generate_latest` with only some metric families."""
+
+    def __init__(self, keep: Callable[[str], bool]) -> None:
+        self._keep = keep
+
+    def collect(self) -> Iterator[Metric]:
+        return (m for m in REGISTRY.collect() if self._keep(m.name))
+
+
+def core_exposition() -> bytes:
+    """The core process's metrics, without api_web's (its workers serve those)."""
+    return generate_latest(_Filtered(lambda name: name not in _API_FAMILIES))
+
+
+def worker_exposition() -> bytes:
+    """An API worker's own metrics: api_web's families only."""
+    return generate_latest(_Filtered(lambda name: name in _API_FAMILIES))

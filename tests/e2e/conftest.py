@@ -11,6 +11,7 @@ caused by one test's wrong passwords never reaches another test.
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -50,17 +51,18 @@ async def client(shared_server: Server) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def server_factory(tmp_path: Path) -> AsyncIterator[ServerFactory]:
-    """`await server_factory(*cli_commands, dispatch=False)`: run the CLI commands on a new
-    data directory, then start a server on it. Every server is stopped at teardown."""
+    """`await server_factory(*cli_commands, dispatch=False, **Server options)`: run the CLI
+    commands on a new data directory, then start a server on it. Every server is stopped at
+    teardown."""
     servers: list[Server] = []
 
-    async def start(*setup: tuple[str, ...], dispatch: bool = False) -> Server:
+    async def start(*setup: tuple[str, ...], dispatch: bool = False, **options: Any) -> Server:
         n = len(servers)
         data_dir = tmp_path / f"server{n}"
         cli = Cli(data_dir)
         for command in setup:
             (await cli(*command)).ok()
-        server = Server(data_dir, tmp_path / f"server{n}.log", dispatch=dispatch)
+        server = Server(data_dir, tmp_path / f"server{n}.log", dispatch=dispatch, **options)
         servers.append(server)
         return await asyncio.to_thread(server.start)
 

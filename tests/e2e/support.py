@@ -124,8 +124,18 @@ class Cli:
 class Server:
     """`smsgate serve` on a free port, its output copied to `log_path`."""
 
-    def __init__(self, data_dir: Path, log_path: Path, *, dispatch: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        log_path: Path,
+        *,
+        dispatch: bool = False,
+        extra_args: tuple[str, ...] = (),
+        ready_line: str = "Uvicorn running on",
+    ) -> None:
         self.data_dir = data_dir
+        self._extra_args = extra_args
+        self._ready_line = ready_line
         self.log_path = log_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -138,8 +148,8 @@ class Server:
         self._changed = threading.Condition()
 
     def start(self, *, attempts: int = 3) -> Self:
-        """Start and wait for "Uvicorn running"; retry on another port if the free port was
-        taken in the meantime."""
+        """Start and wait for the ready line ("Uvicorn running"); retry on another port if
+        the free port was taken in the meantime."""
         for attempt in range(attempts):
             try:
                 return self._start()
@@ -160,6 +170,7 @@ class Server:
             SMSGATE_LOG_LEVEL="info",
         )
         args = [str(SMSGATE), "serve"] + ([] if self._dispatch else ["--no-dispatch"])
+        args += self._extra_args
         self._process = subprocess.Popen(
             args,
             env=env,
@@ -170,7 +181,7 @@ class Server:
         self._reader = threading.Thread(target=self._copy_output, name="smsgate-log", daemon=True)
         self._reader.start()
         try:
-            self.wait_for_line("Uvicorn running on", timeout=STARTUP_TIMEOUT)
+            self.wait_for_line(self._ready_line, timeout=STARTUP_TIMEOUT)
         except BaseException:
             self.stop()
             raise
@@ -211,6 +222,11 @@ class Server:
     def log_text(self) -> str:
         with self._changed:
             return "".join(self._lines)
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
 
     def stop(self) -> None:
         process, self._process = self._process, None

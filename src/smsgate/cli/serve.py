@@ -5,6 +5,11 @@ own gateway through the `smsgate.http.app:app_from_env` factory). The command li
 the workers as `SMSGATE_*` environment variables. On SQLite that needs `--no-dispatch` (one
 dispatcher per database: run `smsgate dispatch` once); on PostgreSQL every worker that
 dispatches is one more dispatcher sharing the binds (docs/deployment.md).
+
+`--api-workers N` keeps ONE gateway (this process: the store, the group commit, delivery) and
+puts N API processes in front of it on the port, which hand accepted messages to it
+(`workers/core.py`). It works on SQLite and PostgreSQL, and uses more than one core for one
+database writer.
 """
 
 import os
@@ -31,6 +36,12 @@ def serve(
     workers: int = typer.Option(
         1, "--workers", min=1, help="API processes sharing the port (each one a gateway)."
     ),
+    api_workers: int = typer.Option(
+        0,
+        "--api-workers",
+        min=0,
+        help="HTTP processes in front of this one, which alone commits and delivers.",
+    ),
 ) -> None:
     """Run the gateway (API and dispatcher) in the foreground until interrupted."""
     # The server and the delivery stack are imported here, not at the top: every other CLI
@@ -48,8 +59,14 @@ def serve(
         settings = settings.model_copy(update={"dispatch": False})
     if access_log is None:
         access_log = settings.access_log
+    if workers > 1 and api_workers:
+        fail("use either --workers or --api-workers")
+        return
     if workers > 1:
         _serve_workers(settings, workers, host or settings.host, port or settings.port, access_log)
+        return
+    if api_workers:
+        _serve_core(settings, api_workers, host or settings.host, port or settings.port, access_log)
         return
     try:
         gateway = build(settings)
@@ -99,3 +116,26 @@ def _serve_workers(
         lifespan="on",
         server_header=False,
     )
+
+
+def _serve_core(
+    settings: Settings, api_workers: int, host: str, port: int, access_log: bool
+) -> None:
+    """This process keeps the gateway; `api_workers` processes serve HTTP in front of it."""
+    from smsgate.bootstrap import build
+    from smsgate.workers.core import listen, run_core
+
+    if not settings.dispatch:
+        fail("--api-workers needs the dispatcher in this process (drop --no-dispatch)")
+        return
+    try:
+        gateway = build(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    try:
+        listeners = listen(host, port, api_workers)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return
+    run_core(gateway, listeners, access_log=access_log)

@@ -6,7 +6,9 @@
 
 The store stays the source of truth: the in-memory hand-off only saves a query, and whatever
 is lost from memory (a crash, a full hand-off buffer) is found again by polling `queued` rows or,
-after a crash, by `QueueStore.recover`.
+after a crash, by `QueueStore.recover`. When this dispatcher is the database's only one, the
+group commit inserts messages it has room for already claimed (`reserve` / `take`: the
+`store.accept.Handoff` protocol), which saves the claim transaction altogether.
 
 Several dispatchers (processes) may share one PostgreSQL database (docs/adr/0004): each claims
 with SKIP LOCKED (`QueueStore.claim_next`), is woken by NOTIFY from API processes (`wake`), opens
@@ -91,6 +93,10 @@ class Dispatcher:
         self._max_in_memory = max_in_memory
         self._recover_on_start = recover_on_start
         self._handoff: deque[str] = deque()
+        self._taken: list[tuple[Outbound, float]] = []  # inserted claimed, not yet in lanes
+        self._reserved = 0  # room promised to batches being committed claimed
+        self._next_poll = 0.0  # when to look for queued rows again (at once after a start)
+        self._backlog = False  # the last look found queued rows: look again without waiting
         self._wakeup = asyncio.Event()
         self._room = asyncio.Event()
         self._lanes: dict[str, _Lane] = {}
@@ -109,6 +115,35 @@ class Dispatcher:
         """Hand freshly committed messages over (called by the group commit)."""
         if len(self._handoff) < self._max_in_memory:
             self._handoff.extend(m.id for m in messages)
+        self._wakeup.set()
+
+    def reserve(self, count: int) -> bool:
+        """Room for `count` messages inserted already claimed? Only without other dispatchers
+        (they claim from the store) and while not stopping."""
+        if self._closing or self._queue.owner is not None:
+            return False
+        if self._claimed + self._reserved + count > self._max_in_memory:
+            return False
+        self._reserved += count
+        return True
+
+    def unreserve(self, count: int) -> None:
+        self._reserved -= count
+
+    def take(self, messages: Sequence[NewMessage], reserved: int) -> None:
+        """Messages the group commit inserted claimed for us: into the lanes, in order."""
+        self._reserved -= reserved
+        now = time.monotonic()
+        self._taken.extend(
+            (
+                Outbound(
+                    m.id, m.realm_id, m.sender_code, m.phone, m.text, m.encoding, m.parts, m.kind
+                ),
+                now,
+            )
+            for m in messages
+        )
+        self._claimed += len(messages)
         self._wakeup.set()
 
     def wake(self) -> None:
@@ -155,6 +190,8 @@ class Dispatcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         unsent = [m.id for lane in self._lanes.values() for m, _ in lane.queue]
+        unsent += [m.id for m, _ in self._taken]
+        self._taken.clear()
         for lane in self._lanes.values():
             lane.queue.clear()
             if lane.task is not None:
@@ -172,19 +209,24 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while not self._closing:
+            if self._taken:
+                taken, self._taken = self._taken, []
+                await self._place(taken)
+                continue
             while self._claimed >= self._max_in_memory and not self._closing:
                 self._room.clear()
                 await self._room.wait()
             ids = [self._handoff.popleft() for _ in range(min(self._batch, len(self._handoff)))]
             shared = self._queue.owner is not None  # several dispatchers: SKIP LOCKED claims
-            if not ids and not shared:
+            if not ids and not shared and self._poll_due():
                 ids = await self._queue.queued_ids(self._batch)
+                self._backlog = bool(ids)
             if not ids and not shared:
-                if self._closing:
-                    break
+                if self._closing or self._taken:
+                    continue
                 self._wakeup.clear()
                 try:
-                    async with asyncio.timeout(self._poll_interval):
+                    async with asyncio.timeout(self._next_poll - time.monotonic()):
                         await self._wakeup.wait()
                 except TimeoutError:
                     pass
@@ -211,13 +253,26 @@ class Dispatcher:
                     pass
                 continue
             now = time.monotonic()
-            for message in claimed:
-                self._claimed += 1
-                lane = await self._lane(message.sender_code)
-                lane.queue.append((message, now))
-                if lane.task is None or lane.task.done():
-                    lane.task = asyncio.create_task(self._drain(lane))
-            QUEUE_DEPTH.set(self._claimed)
+            self._claimed += len(claimed)
+            await self._place([(message, now) for message in claimed])
+
+    def _poll_due(self) -> bool:
+        """Look for `queued` rows now? While a backlog lasts, and once per poll interval
+        otherwise (the hand-offs bring everything else)."""
+        now = time.monotonic()
+        if not self._backlog and now < self._next_poll:
+            return False
+        self._next_poll = now + self._poll_interval
+        return True
+
+    async def _place(self, claimed: list[tuple[Outbound, float]]) -> None:
+        """Claimed messages into their sender code's lane (counted in `_claimed` already)."""
+        for message, claimed_at in claimed:
+            lane = await self._lane(message.sender_code)
+            lane.queue.append((message, claimed_at))
+            if lane.task is None or lane.task.done():
+                lane.task = asyncio.create_task(self._drain(lane))
+        QUEUE_DEPTH.set(self._claimed)
 
     async def _lane(self, code: str) -> _Lane:
         lane = self._lanes.get(code)

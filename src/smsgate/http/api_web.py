@@ -20,7 +20,7 @@ from smsgate.domain.encoding import segment
 from smsgate.domain.model import NewMessage
 from smsgate.domain.phone import normalise_phone
 from smsgate.metrics import API_REQUESTS
-from smsgate.store.accept import Accepter, Outcome
+from smsgate.store.accept import AcceptsMessages, Outcome
 from smsgate.store.directory import SenderDirectory
 from smsgate.store.errors import StoreUnavailable
 from smsgate.store.ids import new_message_id
@@ -48,7 +48,7 @@ class ApiWeb:
         self,
         auth: Authenticator,
         senders: SenderDirectory,
-        accepter: Accepter,
+        accepter: AcceptsMessages,
         *,
         default_country_code: str,
     ) -> None:

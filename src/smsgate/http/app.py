@@ -7,7 +7,7 @@ environment (on PostgreSQL each is a node of its own).
 """
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -51,28 +51,43 @@ def create_app(gateway: Gateway) -> FastPath:
         default_country_code=gateway.settings.default_country_code,
     )
 
-    async def health(_: Request) -> Response:
-        return PlainTextResponse("ok")
-
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    extra = []
+    if gateway.simulator is not None:
+        extra.append(Route("/_simulator/mo", make_hook(gateway.simulator), methods=["POST"]))
+    return assemble(api_web, metrics, gateway.start, gateway.stop, extra)
+
+
+def assemble(
+    api_web: ApiWeb,
+    metrics: Callable[[Request], Awaitable[Response]],
+    start: Callable[[], Awaitable[None]],
+    stop: Callable[[], Awaitable[None]],
+    extra_routes: list[Route] | None = None,
+) -> FastPath:
+    """The app around `api_web`: its routes, /healthz, /metrics, and a lifespan that runs
+    `start` before the first request and `stop` after the last."""
+
+    async def health(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await gateway.start()
+        await start()
         try:
             yield
         finally:
-            await gateway.stop()
+            await stop()
 
     routes = [
         Route("/bin/api_web", api_web),  # any method: POST reads the form body
         Route("/api_web", api_web),
         Route("/healthz", health),
         Route("/metrics", metrics),
+        *(extra_routes or []),
     ]
-    if gateway.simulator is not None:
-        routes.append(Route("/_simulator/mo", make_hook(gateway.simulator), methods=["POST"]))
     return FastPath(api_web, Starlette(routes=routes, lifespan=lifespan))
 
 

@@ -9,6 +9,12 @@ waiting requests learn their result. If the transaction fails, every request in 
 
 Batching is natural, with no timer: while one commit is in flight, new requests queue up and
 form the next batch, so the batch grows with load and a lone request waits for one fsync.
+
+With a `Handoff` (the dispatcher of this process, on a database no other dispatcher shares),
+a batch the dispatcher has room for is inserted already claimed (`sending`) and handed to it
+straight after the commit: no second transaction to claim it. A crash before it is sent
+leaves it `sending`, which the next start queues again, exactly like a message claimed the
+usual way. Without room, the batch is inserted `queued` and found by `on_committed`/polling.
 """
 
 import asyncio
@@ -16,8 +22,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from enum import Enum
+from typing import Protocol
 
-from smsgate.constants import GROUP_COMMIT_MAX_BATCH
+from smsgate.constants import ACCEPT_COMMITS_IN_FLIGHT, GROUP_COMMIT_MAX_BATCH
 from smsgate.domain.model import NewMessage, Status
 from smsgate.metrics import COMMIT_BATCH, COMMIT_FAILURES
 from smsgate.store.batcher import Batcher
@@ -35,9 +42,30 @@ class Outcome(Enum):
     OPTED_OUT = "opted_out"
 
 
+class Handoff(Protocol):
+    """A dispatcher that takes committed messages into its lanes (see the module docstring)."""
+
+    def reserve(self, count: int) -> bool:
+        """Room for `count` messages to be inserted claimed? (Held until `take`/`unreserve`.)"""
+        ...
+
+    def unreserve(self, count: int) -> None: ...
+
+    def take(self, messages: Sequence[NewMessage], reserved: int) -> None:
+        """Committed claimed `messages` (of a batch that reserved `reserved`): send them."""
+        ...
+
+
+class AcceptsMessages(Protocol):
+    """What api_web needs: this process's `Accepter`, or an API worker's `RemoteAccepter`."""
+
+    async def accept(self, message: NewMessage) -> Outcome: ...
+
+
 _Pending = tuple[NewMessage, "asyncio.Future[Outcome]"]
 _COLUMNS = (
-    "id, realm_id, sender_code, phone, text, encoding, parts, kind, status, created_at, updated_at"
+    "id, realm_id, sender_code, phone, text, encoding, parts, kind, status, attempts, created_at, "
+    "updated_at"
 )
 
 
@@ -53,24 +81,36 @@ class Accepter(Batcher[_Pending]):
         writer: HotWriter | None = None,
         max_batch: int = GROUP_COMMIT_MAX_BATCH,
         on_committed: Callable[[Sequence[NewMessage]], None] | None = None,
+        handoff: Handoff | None = None,
     ) -> None:
-        super().__init__(max_batch=max_batch)
+        # two commits in flight: the next batch waits at the writer, not behind a loop turn
+        super().__init__(max_batch=max_batch, in_flight=ACCEPT_COMMITS_IN_FLIGHT)
         self._writer = writer if writer is not None else HotWriter(db)
         self._on_committed = on_committed
+        self._handoff = handoff
 
     async def accept(self, message: NewMessage) -> Outcome:
         """Wait until `message` is durably queued (ACCEPTED) or refused as opted out."""
+        return await self.submit(message)
+
+    def submit(self, message: NewMessage) -> "asyncio.Future[Outcome]":
+        """`accept` without the coroutine: the future of `message`'s outcome (for callers that
+        hand in many messages at once, like an API worker's frame)."""
         if not self.running:
             raise StoreUnavailable("the gateway is shutting down")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self.put((message, future))
-        return await future
+        return future
 
     async def process(self, batch: list[_Pending]) -> None:
         COMMIT_BATCH.observe(len(batch))
+        claimed = self._handoff is not None and self._handoff.reserve(len(batch))
+        status = Status.SENDING if claimed else Status.QUEUED
         try:
-            committed, refused = await self._write([m for m, _ in batch])
+            committed, refused = await self._write([m for m, _ in batch], status)
         except Exception as exc:  # any failure: nobody in the batch may hear SUCCESS
+            if claimed and self._handoff is not None:
+                self._handoff.unreserve(len(batch))
             COMMIT_FAILURES.inc()
             log.error("commit of %d messages failed: %s", len(batch), exc)
             for _, future in batch:
@@ -81,23 +121,28 @@ class Accepter(Batcher[_Pending]):
             if not future.done():  # the request may have been cancelled (client went away)
                 outcome = Outcome.OPTED_OUT if message.id in refused else Outcome.ACCEPTED
                 future.set_result(outcome)
-        if committed and self._on_committed is not None:
+        if claimed and self._handoff is not None:
+            self._handoff.take(committed, len(batch))
+        elif committed and self._on_committed is not None:
             try:
                 self._on_committed(committed)
             except Exception:  # the rows are committed: polling will find them anyway
                 log.exception("in-memory hand-off of %d messages failed", len(committed))
 
-    async def _write(self, batch: list[NewMessage]) -> tuple[list[NewMessage], set[str]]:
-        return await self._writer.run(lambda tx: _insert_queued(tx, batch))
+    async def _write(
+        self, batch: list[NewMessage], status: Status
+    ) -> tuple[list[NewMessage], set[str]]:
+        return await self._writer.run(lambda tx: _insert(tx, batch, status))
 
 
-def _insert_queued(tx: Tx, batch: list[NewMessage]) -> tuple[list[NewMessage], set[str]]:
-    """The accept transaction: re-read opt-outs for the batch, insert the rest as queued."""
+def _insert(tx: Tx, batch: list[NewMessage], status: Status) -> tuple[list[NewMessage], set[str]]:
+    """The accept transaction: re-read opt-outs for the batch, insert the rest (queued, or
+    sending when the dispatcher takes them at once: then they count one attempt)."""
     blocked = blocked_pairs(tx, ((m.realm_id, m.sender_code, m.phone) for m in batch))
     refused = {m.id for m in batch if (m.realm_id, m.sender_code, m.phone) in blocked}
     committed = [m for m in batch if m.id not in refused]
     now = time.time()
-    queued = Status.QUEUED.value
+    attempts = 1 if status is Status.SENDING else 0
     tx.insert_rows(
         f"INSERT INTO messages ({_COLUMNS})",
         [
@@ -110,13 +155,14 @@ def _insert_queued(tx: Tx, batch: list[NewMessage]) -> tuple[list[NewMessage], s
                 m.encoding,
                 m.parts,
                 m.kind,
-                queued,
+                status.value,
+                attempts,
                 m.created_at,
                 now,
             )
             for m in committed
         ],
     )
-    if committed:
+    if committed and status is Status.QUEUED:
         notify_queued(tx)  # wakes dispatchers in other processes (PostgreSQL) once committed
     return committed, refused

@@ -4,6 +4,10 @@ Callers `put` items and return (or wait on a future they put in the item); one b
 takes everything that is waiting, up to `max_batch`, and hands it to `process` in one go. No
 timer: while one batch is being written the next one fills up, so batches grow with load and a
 lone item waits for one write. `stop()` processes what is still waiting, then ends the task.
+
+With `in_flight` > 1, the next batch is handed to `process` while earlier ones are still being
+written (their `process` calls run as tasks, started in order). The write path then always has
+the next batch waiting instead of learning of it one event-loop round trip after each commit.
 """
 
 import asyncio
@@ -17,8 +21,11 @@ class Batcher(Generic[T]):
 
     name = "smsgate-batcher"
 
-    def __init__(self, *, max_batch: int) -> None:
+    def __init__(self, *, max_batch: int, in_flight: int = 1) -> None:
         self._max_batch = max_batch
+        self._slots = asyncio.Semaphore(in_flight)
+        self._in_flight = in_flight
+        self._tasks: set[asyncio.Task[None]] = set()
         self._items: list[T] = []
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -52,8 +59,26 @@ class Batcher(Generic[T]):
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._items:
-                batch = self._items[: self._max_batch]
-                del self._items[: self._max_batch]
-                await self.process(batch)
+                if self._in_flight == 1:
+                    batch = self._take()
+                    await self.process(batch)
+                    continue
+                await self._slots.acquire()  # only this loop takes items: they are still there
+                task = asyncio.create_task(self._process_in_slot(self._take()))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             if self._closing:
-                return
+                await asyncio.gather(*self._tasks)
+                if not self._items:
+                    return
+
+    def _take(self) -> list[T]:
+        batch = self._items[: self._max_batch]
+        del self._items[: self._max_batch]
+        return batch
+
+    async def _process_in_slot(self, batch: list[T]) -> None:
+        try:
+            await self.process(batch)
+        finally:
+            self._slots.release()

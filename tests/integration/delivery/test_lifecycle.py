@@ -160,6 +160,8 @@ async def test_stop_while_a_claim_is_committing_leaves_nothing_sending(
         return result
 
     monkeypatch.setattr(queue, "claim", slow_claim)
+    # no room for inserting them claimed: they are inserted queued and go through claim()
+    monkeypatch.setattr(gateway.dispatcher, "reserve", lambda count: False)
     messages = await send_many(gateway, realm_id, 5)
     await committed.wait()
     await gateway.stop()

@@ -1,0 +1,81 @@
+"""`smsgate serve --api-workers N`: this process keeps the store and delivery, N others serve HTTP.
+
+One Python process is bound to one core: on a busy gateway, parsing and answering HTTP takes
+about half of it and committing and delivering the other half. With `--api-workers N` the
+process that runs `serve` (the core) binds the public port, starts N API workers on it
+(`workers/worker.py`) and does everything that writes: the group commit, the dispatcher, the
+SMPP sessions, receipts and inbound messages. On SQLite it stays the only writer of the
+database, as without workers. It serves no HTTP itself; the workers answer `/healthz` and
+`/metrics` (the core's metrics with the worker's api_web counters).
+"""
+
+import asyncio
+import logging
+import logging.config
+import os
+import signal
+import socket
+
+import uvloop
+
+from smsgate.bootstrap import Gateway
+from smsgate.constants import WORKER_LISTEN_BACKLOG
+from smsgate.http.log_scrub import logging_config
+from smsgate.metrics import core_exposition
+from smsgate.workers.core_endpoint import CoreEndpoint
+from smsgate.workers.supervisor import WorkerSupervisor
+
+log = logging.getLogger(__name__)
+
+
+def listen(host: str, port: int, count: int) -> list[socket.socket]:
+    """One listening socket per worker, all on `host:port` with SO_REUSEPORT, so the kernel
+    spreads new connections over the workers (one shared socket would let whichever worker
+    wakes first take a whole burst of connections). OSError if the port cannot be bound."""
+    first = socket.create_server((host, port), backlog=WORKER_LISTEN_BACKLOG, reuse_port=True)
+    sockets = [first]
+    try:
+        bound = first.getsockname()[1]  # the real port when `port` is 0
+        for _ in range(count - 1):
+            sockets.append(
+                socket.create_server((host, bound), backlog=WORKER_LISTEN_BACKLOG, reuse_port=True)
+            )
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def run_core(gateway: Gateway, listeners: list[socket.socket], *, access_log: bool) -> None:
+    """Run until SIGINT or SIGTERM; then stop the workers first, the gateway last."""
+    logging.config.dictConfig(logging_config(gateway.settings.log_level, access_log=access_log))
+    env = dict(os.environ)
+    env["SMSGATE_ACCESS_LOG"] = "true" if access_log else "false"
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_main(gateway, listeners, env))
+
+
+async def _main(gateway: Gateway, listeners: list[socket.socket], env: dict[str, str]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await gateway.start()
+    try:
+        supervisor = WorkerSupervisor(
+            listeners,
+            lambda: CoreEndpoint(gateway.accepter, core_exposition),
+            env=env,
+        )
+        await supervisor.start()
+        host, port = listeners[0].getsockname()[:2]
+        log.info("smsgate core: %d API workers on http://%s:%d", len(listeners), host, port)
+        try:
+            await stop.wait()
+        finally:
+            await supervisor.stop()  # they finish their requests while the core still commits
+    finally:
+        for listener in listeners:
+            listener.close()
+        await gateway.stop()

@@ -1,0 +1,92 @@
+"""One API worker process: `python -m smsgate.workers.worker`, started by the core only.
+
+It serves HTTP on the listening socket the core made (inherited descriptor
+`SMSGATE_WORKER_LISTEN_FD`) and talks to the core over its end of a socketpair
+(`SMSGATE_WORKER_CORE_FD`). It does the per-request work that needs no write: parsing,
+authentication (reading realms), sender-code lookup, validation, segmentation. Accepted
+messages go to the core (`RemoteAccepter`), which commits them; the worker never writes the
+database. Everything else comes from the same `SMSGATE_*` environment as the core.
+"""
+
+import logging
+import os
+import socket
+import sys
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+
+from smsgate.auth.authenticator import Authenticator
+from smsgate.constants import GIL_SWITCH_INTERVAL
+from smsgate.http.api_web import ApiWeb
+from smsgate.http.app import FastPath, assemble
+from smsgate.http.log_scrub import logging_config
+from smsgate.metrics import worker_exposition
+from smsgate.settings import Settings
+from smsgate.store.database import open_database
+from smsgate.store.directory import SenderDirectory
+from smsgate.store.errors import StoreUnavailable
+from smsgate.store.realms import RealmStore
+from smsgate.workers.remote_accepter import RemoteAccepter
+
+LISTEN_FD_ENV = "SMSGATE_WORKER_LISTEN_FD"
+CORE_FD_ENV = "SMSGATE_WORKER_CORE_FD"
+
+log = logging.getLogger(__name__)
+
+
+def create_worker_app(settings: Settings, core: RemoteAccepter) -> FastPath:
+    db = open_database(settings.resolved_database_url)
+    realms = RealmStore(db)
+    api_web = ApiWeb(
+        Authenticator(realms.credential),
+        SenderDirectory(realms),
+        core,
+        default_country_code=settings.default_country_code,
+    )
+
+    async def metrics(_: Request) -> Response:
+        try:
+            text = await core.core_metrics() + worker_exposition()
+        except StoreUnavailable:
+            return Response("core process unreachable\n", status_code=503)
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
+
+    async def stop() -> None:
+        await core.stop()
+        await db.dispose()
+
+    return assemble(api_web, metrics, core.start, stop)
+
+
+def main() -> None:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # as `serve` does; see constants.py
+    settings = Settings()
+    # socket(fileno=) detects the family (AF_INET/AF_INET6); uvicorn's own `fd=` option would
+    # take it for AF_UNIX, and uvloop would then not set TCP_NODELAY: 40 ms per keep-alive reply
+    listener = socket.socket(fileno=int(os.environ[LISTEN_FD_ENV]))
+    core_sock = socket.socket(fileno=int(os.environ[CORE_FD_ENV]))
+    server: uvicorn.Server | None = None
+
+    def core_lost() -> None:
+        if server is not None:
+            server.should_exit = True
+
+    core = RemoteAccepter(core_sock, on_lost=core_lost)
+    config = uvicorn.Config(
+        create_worker_app(settings, core),
+        log_config=logging_config(settings.log_level, access_log=settings.access_log),
+        access_log=settings.access_log,
+        loop="auto",
+        http="auto",
+        lifespan="on",
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    server.run(sockets=[listener])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""`smsgate serve --api-workers N` on SQLite: N HTTP processes in front of the one process that
+commits and delivers. Real processes, real HTTP, the built-in SMSC simulator."""
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from tests.e2e.support import (
+    ALPHA,
+    Server,
+    ServerFactory,
+    make_client,
+    reply,
+    send_args,
+    stored,
+)
+
+pytestmark = pytest.mark.slow
+
+SUCCESS = "SUCCESS: Sending message to phone was successful"
+SETUP = (
+    ("realm", "add", ALPHA.name, "--password", ALPHA.password),
+    ("sender", "add", ALPHA.name, ALPHA.senders[0]),
+)
+
+
+def children(pid: int) -> list[int]:
+    """Worker processes below `pid` (their command line names the worker module)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid and b"smsgate.workers.worker" in cmdline:
+            found.append(int(entry))
+    return found
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, server: Server) -> None:
+    """Poll a condition held by other processes (nothing to await across that boundary)."""
+    deadline = time.monotonic() + 20
+    while not await check():
+        assert time.monotonic() < deadline, f"{what}: not within 20s\n{server.log_text()}"
+        await asyncio.sleep(0.1)
+
+
+async def start(server_factory: ServerFactory, workers: int = 2) -> Server:
+    server = await server_factory(
+        *SETUP,
+        dispatch=True,
+        extra_args=("--api-workers", str(workers)),
+        ready_line=f"smsgate core: {workers} API workers on",
+    )
+
+    async def all_running() -> bool:
+        return len(children(server.pid)) == workers
+
+    await until(all_running, "all API workers running", server)
+    return server
+
+
+async def send_many(server: Server, count: int) -> list[str]:
+    async with make_client(server) as client:
+        requests = [send_args(ALPHA) for _ in range(count)]
+        replies = await asyncio.gather(*(client.get("/bin/api_web", params=r) for r in requests))
+    return [reply(r) for r in replies]
+
+
+async def test_workers_accept_and_the_core_delivers(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    assert await send_many(server, 200) == [SUCCESS] * 200
+
+    async def all_sent() -> bool:
+        rows = await stored(server)
+        return len(rows) == 200 and {r["status"] for r in rows} <= {"sent", "delivered"}
+
+    await until(all_sent, "200 messages sent by the core", server)
+    async with make_client(server) as client:
+        metrics = (await client.get("/metrics")).text
+        wrong = await client.get("/bin/api_web", params=send_args(ALPHA, p="wrong"))
+    assert 'smsgate_smpp_submits_total{connection="simulator",result="ok"}' in metrics  # core
+    assert "smsgate_api_requests_total" in metrics  # the worker's own
+    assert reply(wrong) == "FAILURE: Realm and password do not match"
+
+
+async def test_a_killed_worker_is_replaced_and_nothing_is_refused(
+    server_factory: ServerFactory,
+) -> None:
+    server = await start(server_factory)
+    victim = children(server.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+
+    async def replaced() -> bool:
+        pids = children(server.pid)
+        return len(pids) == 2 and victim not in pids
+
+    await until(replaced, "a new worker in place of the killed one", server)
+    assert await send_many(server, 50) == [SUCCESS] * 50
+    assert "API worker 0 exited" in server.log_text() or "API worker 1 exited" in (
+        server.log_text()
+    )
+
+
+async def test_sigint_stops_every_process(server_factory: ServerFactory) -> None:
+    server = await start(server_factory)
+    workers = children(server.pid)
+    assert await send_many(server, 20) == [SUCCESS] * 20
+    core = server.pid
+    await asyncio.to_thread(server.stop)
+    for pid in [core, *workers]:
+        assert _gone(pid), f"{pid} still runs"
+    assert "Traceback" not in server.log_text()
+
+
+async def test_a_dead_core_takes_its_workers_down(server_factory: ServerFactory) -> None:
+    """SIGKILL of the core: the workers lose their socket to it, answer nothing as SUCCESS
+    any more, and exit instead of staying as orphans."""
+    server = await start(server_factory)
+    workers = children(server.pid)
+    os.kill(server.pid, signal.SIGKILL)
+
+    async def gone() -> bool:
+        return all(_gone(pid) for pid in workers)
+
+    await until(gone, "workers exiting after the core died", server)
+    with pytest.raises(httpx.TransportError):
+        async with make_client(server) as client:
+            await client.get("/healthz")
+
+
+def _gone(pid: int) -> bool:
+    """Exited: no such process, or a zombie nobody has reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:  # no such process
+        return True
