@@ -240,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="also run smsgate with the same options and print the ratios (default: yes)",
     )
+    parser.add_argument(
+        "--serve-api-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run smsgate as `smsgate serve --api-workers N` (default: one process)",
+    )
     args = parser.parse_args(argv)
     opts = options_from(args)
     opts.kannel_store = args.kannel_store
