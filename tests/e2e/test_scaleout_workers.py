@@ -1,6 +1,7 @@
 """`serve --workers N`: N API processes on one port, each a gateway (and a node) of its own."""
 
 import asyncio
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -64,17 +65,45 @@ async def test_workers_share_one_port_and_register_as_nodes(
     assert await api_nodes(db) == []  # both workers deregistered on the way out
 
 
-def test_workers_on_sqlite_need_no_dispatch(tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "SMSGATE_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [str(SMSGATE), "serve", "--workers", "2"],
-        env=env,
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["--workers", "2"],
+            "--workers > 1 on SQLite needs --no-dispatch (and one `smsgate dispatch`); "
+            "--api-workers N uses more cores with one gateway",
+        ),
+        (["--workers", "2", "--api-workers", "1"], "use either --workers or --api-workers"),
+        (
+            ["--api-workers", "1", "--no-dispatch"],
+            "--api-workers needs the dispatcher in this process (drop --no-dispatch)",
+        ),
+    ],
+)
+def test_serve_refuses_contradicting_options(tmp_path: Path, args: list[str], error: str) -> None:
+    done = serve_once(tmp_path, *args)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {error}"
+
+
+def test_api_workers_report_a_taken_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = serve_once(tmp_path, "--api-workers", "1", "--port", str(port))
+    assert done.returncode == 1
+    expected = f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert done.stderr.strip() == expected
+
+
+def serve_once(data_dir: Path, *args: str) -> "subprocess.CompletedProcess[str]":
+    """`smsgate serve ARGS` expected to refuse at once (bounded, output captured)."""
+    return subprocess.run(
+        [str(SMSGATE), "serve", *args],
+        env={"PATH": "/usr/bin:/bin", "SMSGATE_DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-    )
-    assert done.returncode == 1
-    assert done.stderr.strip() == (
-        "error: --workers > 1 on SQLite needs --no-dispatch (and one `smsgate dispatch`)"
     )

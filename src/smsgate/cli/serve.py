@@ -14,6 +14,7 @@ database writer.
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,6 +23,9 @@ from smsgate.config import ConfigError, load_config
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.log_scrub import logging_config
 from smsgate.settings import Settings
+
+if TYPE_CHECKING:
+    from smsgate.bootstrap import Gateway
 
 
 def serve(
@@ -48,7 +52,6 @@ def serve(
     # command would otherwise pay for importing them.
     import uvicorn
 
-    from smsgate.bootstrap import build
     from smsgate.http.app import create_app
 
     settings = load_settings()
@@ -68,11 +71,7 @@ def serve(
     if api_workers:
         _serve_core(settings, api_workers, host or settings.host, port or settings.port, access_log)
         return
-    try:
-        gateway = build(settings)
-    except ConfigError as exc:
-        fail(str(exc))
-        return
+    gateway = _build(settings)
     config = uvicorn.Config(
         create_app(gateway),
         host=host or settings.host,
@@ -95,7 +94,10 @@ def _serve_workers(
 ) -> None:
     """Run `workers` uvicorn worker processes; each reads its settings from the environment."""
     if settings.is_sqlite and settings.dispatch:
-        fail("--workers > 1 on SQLite needs --no-dispatch (and one `smsgate dispatch`)")
+        fail(
+            "--workers > 1 on SQLite needs --no-dispatch (and one `smsgate dispatch`); "
+            "--api-workers N uses more cores with one gateway"
+        )
         return
     try:
         load_config(settings.config)  # fail here with one line, not in every worker
@@ -122,20 +124,27 @@ def _serve_core(
     settings: Settings, api_workers: int, host: str, port: int, access_log: bool
 ) -> None:
     """This process keeps the gateway; `api_workers` processes serve HTTP in front of it."""
-    from smsgate.bootstrap import build
     from smsgate.workers.core import listen, run_core
 
     if not settings.dispatch:
         fail("--api-workers needs the dispatcher in this process (drop --no-dispatch)")
         return
-    try:
-        gateway = build(settings)
-    except ConfigError as exc:
-        fail(str(exc))
-        return
+    gateway = _build(settings)
     try:
         listeners = listen(host, port, api_workers)
     except OSError as exc:
-        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        fail(f"cannot listen on {host}:{port}: {reason}")
         return
     run_core(gateway, listeners, access_log=access_log)
+
+
+def _build(settings: Settings) -> "Gateway":
+    """The gateway of this process; a configuration error is one line and exit status 1."""
+    from smsgate.bootstrap import build
+
+    try:
+        return build(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # not reached: fail() exits
