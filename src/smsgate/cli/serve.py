@@ -53,6 +53,7 @@ def serve(
     import uvicorn
 
     from smsgate.http.app import create_app
+    from smsgate.http.coalescing import CoalescingHttpToolsProtocol
 
     settings = load_settings()
     # aiosqlite runs each statement on its own thread; with the default 5 ms GIL switch
@@ -79,7 +80,7 @@ def serve(
         log_config=logging_config(settings.log_level, access_log=access_log),
         access_log=access_log,
         loop="auto",
-        http="auto",
+        http=CoalescingHttpToolsProtocol,
         lifespan="on",
         server_header=False,
     )
@@ -107,10 +108,13 @@ def _serve_workers(
     os.environ["SMSGATE_DISPATCH"] = "true" if settings.dispatch else "false"
     import uvicorn
 
+    from smsgate.http.coalescing import CoalescingHttpToolsProtocol
+
     uvicorn.run(
         "smsgate.http.app:app_from_env",
         factory=True,
         workers=workers,
+        http=CoalescingHttpToolsProtocol,
         host=host,
         port=port,
         log_config=logging_config(settings.log_level, access_log=access_log),

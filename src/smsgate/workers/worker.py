@@ -22,6 +22,7 @@ from smsgate.auth.authenticator import Authenticator
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.api_web import ApiWeb
 from smsgate.http.app import FastPath, assemble
+from smsgate.http.coalescing import CoalescingHttpToolsProtocol
 from smsgate.http.log_scrub import logging_config
 from smsgate.metrics import worker_exposition
 from smsgate.settings import Settings
@@ -80,7 +81,7 @@ def main() -> None:
         log_config=logging_config(settings.log_level, access_log=settings.access_log),
         access_log=settings.access_log,
         loop="auto",
-        http="auto",
+        http=CoalescingHttpToolsProtocol,
         lifespan="on",
         server_header=False,
     )
