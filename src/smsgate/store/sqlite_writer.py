@@ -77,7 +77,7 @@ class SqliteWriteThread:
         return conn
 
     def _main(self) -> None:
-        conn = self._connect()
+        conn: sqlite3.Connection | None = None
         try:
             while True:
                 first = self._jobs.get()
@@ -94,26 +94,38 @@ class SqliteWriteThread:
                         stop = True
                         break
                     jobs.append(job)
-                self._round(conn, jobs)
+                if conn is None:
+                    try:
+                        conn = self._connect()
+                    except Exception as exc:  # e.g. the disk is gone: fail them, try again later
+                        _post([(future, False, exc) for _, future in jobs])
+                        continue
+                _post(_round(conn, jobs))
                 if stop:
                     return
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
-    def _round(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
-        try:
-            outcomes = _transaction(conn, jobs)
-        except Exception as exc:  # BEGIN, a savepoint or COMMIT failed: nothing is stored
-            with contextlib.suppress(sqlite3.Error):
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-            outcomes = [(future, False, exc) for _, future in jobs]
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-        for outcome in outcomes:
-            by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
-        for loop, results in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-                loop.call_soon_threadsafe(_deliver, results)
+
+def _round(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:
+    try:
+        return _transaction(conn, jobs)
+    except Exception as exc:  # BEGIN, a savepoint or COMMIT failed: nothing is stored
+        with contextlib.suppress(sqlite3.Error):
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        return [(future, False, exc) for _, future in jobs]
+
+
+def _post(outcomes: list[_Outcome]) -> None:
+    """Hand the outcomes to their event loops, one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
+    for loop, results in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+            loop.call_soon_threadsafe(_deliver, results)
 
 
 def _transaction(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:

@@ -155,3 +155,17 @@ async def test_a_job_that_breaks_the_transaction_fails_its_round_not_the_thread(
     assert all(isinstance(r, sqlite3.Error) for r in results), results
     assert await thread.run(insert(3)) == 1
     assert 3 in rows(path)
+
+
+async def test_a_database_that_cannot_be_opened_fails_each_job_and_is_retried(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "not-yet"  # SQLite cannot create a file in a missing directory
+    thread = SqliteWriteThread(str(missing / "w.db"))
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            await thread.run(lambda c: c.execute("SELECT 1").fetchone())
+        missing.mkdir()
+        assert await thread.run(lambda c: c.execute("SELECT 1").fetchone()) == (1,)
+    finally:
+        await thread.close()
