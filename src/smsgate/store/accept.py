@@ -104,13 +104,15 @@ class Accepter(Batcher[_Pending]):
 
     async def process(self, batch: list[_Pending]) -> None:
         COMMIT_BATCH.observe(len(batch))
-        claimed = self._handoff is not None and self._handoff.reserve(len(batch))
-        status = Status.SENDING if claimed else Status.QUEUED
+        handoff = self._handoff
+        if handoff is not None and not handoff.reserve(len(batch)):
+            handoff = None  # no room: insert them queued
+        status = Status.QUEUED if handoff is None else Status.SENDING
         try:
             committed, refused = await self._write([m for m, _ in batch], status)
         except Exception as exc:  # any failure: nobody in the batch may hear SUCCESS
-            if claimed and self._handoff is not None:
-                self._handoff.unreserve(len(batch))
+            if handoff is not None:
+                handoff.unreserve(len(batch))
             COMMIT_FAILURES.inc()
             log.error("commit of %d messages failed: %s", len(batch), exc)
             for _, future in batch:
@@ -121,8 +123,8 @@ class Accepter(Batcher[_Pending]):
             if not future.done():  # the request may have been cancelled (client went away)
                 outcome = Outcome.OPTED_OUT if message.id in refused else Outcome.ACCEPTED
                 future.set_result(outcome)
-        if claimed and self._handoff is not None:
-            self._handoff.take(committed, len(batch))
+        if handoff is not None:
+            handoff.take(committed, len(batch))
         elif committed and self._on_committed is not None:
             try:
                 self._on_committed(committed)
