@@ -41,18 +41,16 @@ class CoreEndpoint(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         try:
-            frames = self._reader.feed(data)
-        except FrameError as exc:
+            for frame in self._reader.feed(data):
+                kind = frame[0]
+                if kind == wire.ACCEPT:
+                    self._accept(frame[1])
+                elif kind == wire.METRICS:
+                    self._send((wire.METRICS, frame[1], self._metrics()))
+        except (FrameError, ValueError, TypeError, IndexError) as exc:  # not one of ours
             log.error("API worker sent garbage, dropping it: %s", exc)
             if self._transport is not None:
                 self._transport.close()
-            return
-        for frame in frames:
-            kind = frame[0]
-            if kind == wire.ACCEPT:
-                self._accept(frame[1])
-            elif kind == wire.METRICS:
-                self._send((wire.METRICS, frame[1], self._metrics()))
 
     def _accept(self, rows: list[tuple[Any, ...]]) -> None:
         seqs: list[int] = []

@@ -12,7 +12,9 @@ import pytest
 from smsgate.bootstrap import Gateway
 from smsgate.store.accept import Outcome
 from smsgate.store.errors import StoreUnavailable
+from smsgate.workers import wire
 from smsgate.workers.core_endpoint import CoreEndpoint
+from smsgate.workers.frames import encode
 from smsgate.workers.remote_accepter import RemoteAccepter
 from tests.integration.store.support import new_message, stored_ids, unique_phone
 
@@ -27,7 +29,7 @@ class CountingEndpoint(CoreEndpoint):
         super()._accept(rows)
 
 
-Link = tuple[RemoteAccepter, CountingEndpoint, list[str]]
+Link = tuple[RemoteAccepter, CountingEndpoint, asyncio.Event]  # the event: `on_lost` called
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ async def link(realm_id: tuple[Gateway, int]) -> AsyncIterator[Link]:
     """A RemoteAccepter (the worker's end) and a CoreEndpoint on the gateway's Accepter."""
     gateway, _ = realm_id
     ours, theirs = socket.socketpair()
-    lost: list[str] = []
+    lost = asyncio.Event()
     CountingEndpoint.frames = 0
     endpoints: list[CountingEndpoint] = []
 
@@ -57,7 +59,7 @@ async def link(realm_id: tuple[Gateway, int]) -> AsyncIterator[Link]:
 
     loop = asyncio.get_running_loop()
     core_transport, _ = await loop.connect_accepted_socket(endpoint, ours)
-    remote = RemoteAccepter(theirs, on_lost=lambda: lost.append("lost"))
+    remote = RemoteAccepter(theirs, on_lost=lost.set)
     await remote.start()
     try:
         yield remote, endpoints[0], lost
@@ -122,9 +124,24 @@ async def test_a_lost_core_fails_waiting_and_later_requests(
         await waiting
     with pytest.raises(StoreUnavailable):
         await remote.accept(new_message(rid, "1001"))
-    assert lost == ["lost"]
+    assert lost.is_set()
 
 
 async def test_metrics_come_from_the_core(link: Link) -> None:
     remote, _, _ = link
     assert await remote.core_metrics() == b"# core metrics\n"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"\x00\x00\x00\x03abc", encode((wire.ACCEPT, [("not", "a", "message")]))],
+    ids=["undecodable", "malformed-row"],
+)
+async def test_garbage_from_a_worker_drops_that_worker(link: Link, garbage: bytes) -> None:
+    remote, endpoint, lost = link
+    assert remote._transport is not None
+    remote._transport.write(garbage)
+    await asyncio.wait_for(endpoint.closed, 5)
+    with pytest.raises(StoreUnavailable):
+        await remote.accept(new_message(1, "1001"))
+    await asyncio.wait_for(lost.wait(), 5)  # the worker learns it is on its own, and stops
