@@ -12,13 +12,13 @@ import logging
 import time
 from collections.abc import MutableMapping
 from typing import Any
-from urllib.parse import parse_qsl
 
 from smsgate.auth.authenticator import Authenticator
 from smsgate.domain import send
 from smsgate.domain.encoding import segment
 from smsgate.domain.model import NewMessage
 from smsgate.domain.phone import normalise_phone
+from smsgate.http.form import form_pairs
 from smsgate.metrics import API_REQUESTS
 from smsgate.store.accept import AcceptsMessages, Outcome
 from smsgate.store.directory import SenderDirectory
@@ -34,11 +34,6 @@ _FORM = b"application/x-www-form-urlencoded"
 Scope = MutableMapping[str, Any]
 _RESULTS = ("accepted", "opted_out", "bad_request", "unauthorised", "unavailable", "error")
 _COUNTERS = {result: API_REQUESTS.labels(result) for result in _RESULTS}
-
-
-def _pairs(raw: bytes) -> list[tuple[str, str]]:
-    # Percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces.
-    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
 
 
 class ApiWeb:
@@ -61,7 +56,8 @@ class ApiWeb:
         body = await self._form_body(scope, receive) if scope["method"] == "POST" else b""
         if body is None:  # the client went away before its request was complete
             return
-        args = send.parse_args(_pairs(body), _pairs(scope["query_string"]))
+        # percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces
+        args = send.parse_args(form_pairs(body), form_pairs(scope["query_string"]))
         client = scope.get("client")
         try:
             line, result = await self.handle(args, client[0] if client else None)
