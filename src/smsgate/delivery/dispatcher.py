@@ -342,8 +342,10 @@ class Dispatcher:
         progress = _Progress(remaining=len(parts))
         window = self._windows[link.name]
         for part in parts:
-            await lane.bucket.acquire()
-            await link.bucket.acquire()
+            if not lane.bucket.try_acquire():  # no coroutine when a token is there (or no limit)
+                await lane.bucket.acquire()
+            if not link.bucket.try_acquire():
+                await link.bucket.acquire()
             await window.acquire()
             task = asyncio.create_task(self._submit(message, part, link, progress, window))
             self._parts.add(task)

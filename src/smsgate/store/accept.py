@@ -56,13 +56,24 @@ class Handoff(Protocol):
         ...
 
 
+class Waiter(Protocol):
+    """Who hears one message's outcome: an `asyncio.Future`, or anything with its three
+    methods (an API worker's frame collects its results without a future per message)."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: Outcome, /) -> None: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
 class AcceptsMessages(Protocol):
     """What api_web needs: this process's `Accepter`, or an API worker's `RemoteAccepter`."""
 
     async def accept(self, message: NewMessage) -> Outcome: ...
 
 
-_Pending = tuple[NewMessage, "asyncio.Future[Outcome]"]
+_Pending = tuple[NewMessage, Waiter]
 _COLUMNS = (
     "id, realm_id, sender_code, phone, text, encoding, parts, kind, status, attempts, created_at, "
     "updated_at"
@@ -94,13 +105,16 @@ class Accepter(Batcher[_Pending]):
         return await self.submit(message)
 
     def submit(self, message: NewMessage) -> "asyncio.Future[Outcome]":
-        """`accept` without the coroutine: the future of `message`'s outcome (for callers that
-        hand in many messages at once, like an API worker's frame)."""
+        """`accept` without the coroutine: the future of `message`'s outcome."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self.submit_to(message, future)
+        return future
+
+    def submit_to(self, message: NewMessage, waiter: Waiter) -> None:
+        """`submit` with a waiter of the caller's making (see `Waiter`)."""
         if not self.running:
             raise StoreUnavailable("the gateway is shutting down")
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self.put((message, future))
-        return future
+        self.put((message, waiter))
 
     async def process(self, batch: list[_Pending]) -> None:
         COMMIT_BATCH.observe(len(batch))
