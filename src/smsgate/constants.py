@@ -48,6 +48,12 @@ SQLITE_BUSY_TIMEOUT_MS: Final = 5000  # CLI and server share the file; wait rath
 # rows per multi-row INSERT: SQLite allows 32766 parameters; 500 x 11 columns stays far below
 SQLITE_INSERT_CHUNK_ROWS: Final = 500
 SQLITE_MAX_JOBS_PER_COMMIT: Final = 64  # hot transactions coalesced into one commit; bounds a round
+# Prepared statements the writer keeps (the stdlib default is 128). The hot statements come in a
+# variant per batch size (multi-row INSERTs; IN lists are padded, see store/rawsql.py): ~350
+# distinct texts in a 10 s benchmark, which thrashed a cache of 128.
+SQLITE_CACHED_STATEMENTS: Final = 512
+IN_LIST_POWER_OF_TWO_UP_TO: Final = 1024  # IN lists pad to 1, 2, 4, ... 1024 values (rawsql.py)
+IN_LIST_STEP_ABOVE: Final = 256  # and above that to a multiple of 256
 # The database driver thread hands each result back through the GIL; Python's default 5 ms
 # switch interval would make every statement wait that long while the event loop is busy.
 GIL_SWITCH_INTERVAL: Final = 0.0002

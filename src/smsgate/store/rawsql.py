@@ -6,10 +6,17 @@ small. On the accept and delivery paths, where a batch runs several statements t
 times a second, we hand plain SQL to the driver instead. This small builder hides the two
 placeholder styles: `?` (SQLite) and `$n` (asyncpg), and turns a list into `IN (?, ?, ...)`
 on SQLite and `= ANY($n)` (one array parameter) on PostgreSQL.
+
+On SQLite an `IN` list is padded (with its last value again) to one of a few lengths, so that a
+handful of statement texts serve every batch size and stay in the connection's statement cache:
+preparing a statement costs more than running it (a 15-row insert: ~240 µs to prepare and run,
+~70 µs from the cache), and batch sizes vary from one commit to the next.
 """
 
 from collections.abc import Iterable
 from typing import Any
+
+from smsgate.constants import IN_LIST_POWER_OF_TWO_UP_TO, IN_LIST_STEP_ABOVE
 
 
 class Query:
@@ -28,8 +35,19 @@ class Query:
         values = list(values)
         if self.postgres:
             return f"= ANY({self.param(values)})"
+        length = padded_length(len(values)) if values else 0
         self.params.extend(values)
-        return f"IN ({','.join('?' * len(values))})"
+        self.params.extend(values[-1:] * (length - len(values)))
+        return f"IN ({','.join('?' * length)})"
+
+
+def padded_length(count: int) -> int:
+    """The length an IN list of `count` values is padded to: the next power of two up to
+    `IN_LIST_POWER_OF_TWO_UP_TO`, then the next multiple of `IN_LIST_STEP_ABOVE` (at most
+    that many extra parameters, far below SQLite's limit of 32,766)."""
+    if count <= IN_LIST_POWER_OF_TWO_UP_TO:
+        return 1 << max(0, count - 1).bit_length()
+    return -(-count // IN_LIST_STEP_ABOVE) * IN_LIST_STEP_ABOVE
 
 
 def row_placeholders(postgres: bool, columns: int) -> str:

@@ -25,7 +25,11 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from smsgate.constants import SQLITE_BUSY_TIMEOUT_MS, SQLITE_MAX_JOBS_PER_COMMIT
+from smsgate.constants import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_CACHED_STATEMENTS,
+    SQLITE_MAX_JOBS_PER_COMMIT,
+)
 
 T = TypeVar("T")
 
@@ -70,6 +74,7 @@ class SqliteWriteThread:
             isolation_level=None,
             check_same_thread=False,
             timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            cached_statements=SQLITE_CACHED_STATEMENTS,
         )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
