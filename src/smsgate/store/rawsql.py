@@ -43,8 +43,8 @@ class Query:
 
 def padded_length(count: int) -> int:
     """The length an IN list of `count` values is padded to: the next power of two up to
-    `IN_LIST_POWER_OF_TWO_UP_TO`, then the next multiple of `IN_LIST_STEP_ABOVE` (at most
-    that many extra parameters, far below SQLite's limit of 32,766)."""
+    `IN_LIST_POWER_OF_TWO_UP_TO`, then the next multiple of `IN_LIST_STEP_ABOVE` (so a long
+    list grows by less than one step)."""
     if count <= IN_LIST_POWER_OF_TWO_UP_TO:
         return 1 << max(0, count - 1).bit_length()
     return -(-count // IN_LIST_STEP_ABOVE) * IN_LIST_STEP_ABOVE
