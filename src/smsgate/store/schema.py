@@ -86,6 +86,13 @@ opt_out_events = Table(
     Index(None, "realm_id", "phone"),
 )
 
+
+def _status_index(status: str) -> Index:
+    """An index of the messages in `status` only (a partial index, on both databases)."""
+    where = text(f"status = '{status}'")
+    return Index(f"ix_messages_{status}", "id", sqlite_where=where, postgresql_where=where)
+
+
 messages = Table(
     "messages",
     metadata,
@@ -112,11 +119,8 @@ messages = Table(
     # Only the messages still to send are indexed by status (migration 0003): the dispatcher
     # looks for `queued` and `sending` ones, and a sent message leaves the index instead of
     # moving to another place in it, which cost the SQLite writer a B-tree insert per message.
-    *(
-        Index(f"ix_messages_{state}", "id", sqlite_where=where, postgresql_where=where)
-        for state in ("queued", "sending")
-        for where in [text(f"status = '{state}'")]
-    ),
+    _status_index("queued"),
+    _status_index("sending"),
     Index(None, "realm_id", "id"),
     Index(None, "realm_id", "phone"),
 )
