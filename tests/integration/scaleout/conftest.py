@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from smsgate.auth.passwords import hash_password
 from smsgate.delivery.nodes import ROLE_DISPATCH, NodeIdentity, NodeStore
 from smsgate.delivery.queue_store import QueueStore
+from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import schema as s
 from smsgate.store.database import Database, open_database
 from smsgate.store.hot_writer import HotWriter
@@ -23,6 +24,28 @@ from smsgate.store.realms import RealmStore
 from tests.conftest import CHEAP_HASHER
 
 SENDER = "12065550100"
+
+
+class CountingSMSC(SmscSimulator):
+    """Remembers the most sessions it ever had bound at once."""
+
+    max_bound = 0
+
+    def count(self, key: str) -> None:
+        super().count(key)
+        if key == "bound":
+            bound = sum(1 for x in self.sessions if x.bind_id is not None and x.is_open)
+            self.max_bound = max(self.max_bound, bound)
+
+
+@pytest.fixture
+async def smsc() -> AsyncIterator[CountingSMSC]:
+    sim = CountingSMSC()
+    await sim.start()
+    try:
+        yield sim
+    finally:
+        await sim.stop()
 
 
 async def migrated(url: str) -> Database:

@@ -24,22 +24,11 @@ from smsgate.store.database import Database, open_database
 from smsgate.store.hot_writer import HotWriter, Tx
 from smsgate.store.ids import new_message_id
 from smsgate.store.notify import QueueListener, notify_queued
-from tests.integration.scaleout.conftest import SENDER, add_realm, queue_messages
-from tests.integration.scaleout.test_leases import CountingSMSC
+from tests.integration.scaleout.conftest import SENDER, CountingSMSC, add_realm, queue_messages
 
 pytestmark = pytest.mark.postgres
 
 CONNECTION = "carrier"
-
-
-@pytest.fixture
-async def smsc() -> AsyncIterator[CountingSMSC]:
-    sim = CountingSMSC()
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 GatewayMaker = Callable[..., Awaitable[Gateway]]

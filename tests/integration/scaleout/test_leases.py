@@ -15,10 +15,9 @@ from smsgate.delivery.leases import LeaseManager, LeaseStore, fair_share
 from smsgate.delivery.link import Link, LinkNotHeld
 from smsgate.delivery.nodes import ROLE_DISPATCH, NodeIdentity, NodeStore
 from smsgate.smpp.pdu import DeliverSm
-from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import schema as s
 from smsgate.store.database import Database
-from tests.integration.scaleout.conftest import age_heartbeat
+from tests.integration.scaleout.conftest import CountingSMSC, age_heartbeat
 
 CONNECTION = "carrier"
 
@@ -106,30 +105,8 @@ async def test_racing_acquirers_never_share_a_slot(
 # --------------------------------------------------------------------- with real SMPP links
 
 
-class CountingSMSC(SmscSimulator):
-    """Remembers the most sessions it ever had bound at once."""
-
-    max_bound = 0
-
-    def count(self, key: str) -> None:
-        super().count(key)
-        if key == "bound":
-            bound = sum(1 for x in self.sessions if x.bind_id is not None and x.is_open)
-            self.max_bound = max(self.max_bound, bound)
-
-
 async def _no_deliveries(_connection: str, _pdu: DeliverSm) -> int | None:
     return None
-
-
-@pytest.fixture
-async def smsc() -> AsyncIterator[CountingSMSC]:
-    sim = CountingSMSC()
-    await sim.start()
-    try:
-        yield sim
-    finally:
-        await sim.stop()
 
 
 @pytest.fixture
