@@ -28,8 +28,9 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import Counter
 
@@ -40,8 +41,10 @@ from smsgate.delivery.submit import Part, build_parts
 from smsgate.delivery.throttle import TokenBucket
 from smsgate.domain.model import NewMessage
 from smsgate.metrics import QUEUE_DEPTH, RESENT_AFTER_RESTART, SUBMITS
+from smsgate.smpp.client import submit_response
 from smsgate.smpp.codes import CommandStatus
 from smsgate.smpp.errors import SmppError
+from smsgate.smpp.pdu import Pdu, SubmitSmResp
 from smsgate.store.directory import SenderDirectory
 from smsgate.store.optouts import OptOutStore
 
@@ -108,7 +111,7 @@ class Dispatcher:
             for name, link in links.items()
         }
         self._claimed = 0  # messages claimed and not finished
-        self._parts: set[asyncio.Task[None]] = set()
+        self._parts: set[asyncio.Future[Any]] = set()  # part tasks and submit_sm responses
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._peers = 1  # live dispatchers sharing the sender codes' rates
@@ -347,9 +350,72 @@ class Dispatcher:
             if not link.bucket.try_acquire():
                 await link.bucket.acquire()
             await window.acquire()
-            task = asyncio.create_task(self._submit(message, part, link, progress, window))
-            self._parts.add(task)
-            task.add_done_callback(self._parts.discard)
+            self._start_submit(message, part, link, progress, window)
+
+    def _start_submit(
+        self,
+        message: Outbound,
+        part: Part,
+        link: Link,
+        progress: _Progress,
+        window: asyncio.Semaphore,
+    ) -> None:
+        """Send one part. Usually a bound session is at hand: the submit_sm goes out now and
+        `_answered` takes its response, without a task per part (a task cost ~7 µs more, the
+        largest item of the core's loop per message). Otherwise, and for any response but
+        ESME_ROK, `_submit` runs as a task: it waits for a session, resends and fails."""
+        session = link.ready_session()
+        fut = session.submit_nowait(part.pdu) if session is not None else None
+        if fut is None:
+            self._spawn(self._submit(message, part, link, progress, window))
+            return
+        self._parts.add(fut)
+        fut.add_done_callback(
+            functools.partial(self._answered, message, part, link, progress, window)
+        )
+
+    def _answered(
+        self,
+        message: Outbound,
+        part: Part,
+        link: Link,
+        progress: _Progress,
+        window: asyncio.Semaphore,
+        fut: "asyncio.Future[Pdu]",
+    ) -> None:
+        self._parts.discard(fut)
+        if fut.cancelled():  # stop(): the message stays `sending` and is sent after a restart
+            window.release()
+            return
+        try:
+            outcome: SubmitSmResp | SmppError = submit_response(fut)
+        except SmppError as exc:
+            outcome = exc
+        if isinstance(outcome, SubmitSmResp) and outcome.command_status == CommandStatus.ESME_ROK:
+            self._part_accepted(message, part, link, progress, outcome)
+            window.release()
+            return
+        self._spawn(self._submit(message, part, link, progress, window, first=outcome))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._parts.add(task)
+        task.add_done_callback(self._parts.discard)
+
+    def _part_accepted(
+        self,
+        message: Outbound,
+        part: Part,
+        link: Link,
+        progress: _Progress,
+        resp: SubmitSmResp,
+    ) -> None:
+        _submits(link.name, "ok").inc()
+        progress.remaining -= 1
+        last = progress.remaining == 0 and not progress.failed
+        self._writer.part_sent(PartSent(message.id, part.number, link.name, resp.message_id, last))
+        if last:
+            self._finish()
 
     async def _route(self, message: Outbound) -> Link | None:
         sender = await self._senders.get(message.sender_code)
@@ -364,34 +430,36 @@ class Dispatcher:
         link: Link,
         progress: _Progress,
         window: asyncio.Semaphore,
+        first: SubmitSmResp | SmppError | None = None,
     ) -> None:
+        """Send one part until the SMSC accepts or refuses it for good; `first` is the
+        outcome of an attempt `_start_submit` already made."""
         syserr = 0
+        outcome = first
         try:
             while not progress.failed:
-                try:
-                    session = await link.session()
-                    resp = await session.submit(part.pdu)
-                except LinkNotHeld:
-                    if not progress.failed:
-                        progress.failed = True
-                        await self._give_back(message)
-                    return
-                except SmppError as exc:  # lost connection or timeout: send again when bound
+                if outcome is None:
+                    try:
+                        session = await link.session()
+                        outcome = await session.submit(part.pdu)
+                    except LinkNotHeld:
+                        if not progress.failed:
+                            progress.failed = True
+                            await self._give_back(message)
+                        return
+                    except SmppError as exc:
+                        outcome = exc
+                resp, outcome = outcome, None
+                if isinstance(resp, SmppError):  # lost connection or timeout: send again
                     if self._closing:  # not accepted (as far as we know): queue it again
                         self._interrupted.append(message.id)
                         return
-                    log.info("%s: resending part after %s", link.name, exc)
+                    log.info("%s: resending part after %s", link.name, resp)
                     await asyncio.sleep(0)  # let the link notice the closed session first
                     continue
                 status = resp.command_status
                 if status == CommandStatus.ESME_ROK:
-                    _submits(link.name, "ok").inc()
-                    progress.remaining -= 1
-                    last = progress.remaining == 0 and not progress.failed
-                    event = PartSent(message.id, part.number, link.name, resp.message_id, last)
-                    self._writer.part_sent(event)
-                    if last:
-                        self._finish()
+                    self._part_accepted(message, part, link, progress, resp)
                     return
                 if status in RETRY_LATER:
                     _submits(link.name, "throttled").inc()

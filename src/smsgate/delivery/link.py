@@ -126,6 +126,13 @@ class Link:
             self._bound.clear()
             await self._bound.wait()
 
+    def ready_session(self) -> EsmeSession | None:
+        """What `session()` would return at once, or None when it would wait or raise."""
+        if not self._open.is_set():
+            return None
+        usable = [s for s in self._sessions if s.accepting]
+        return min(usable, key=lambda s: s.in_flight) if usable else None
+
     async def wait_bound(self) -> None:
         while not self._sessions:
             self._bound.clear()

@@ -50,14 +50,15 @@ def reference(message_id: str) -> int:
 
 def build_parts(message: Outbound, config: SmppConnectionConfig) -> list[Part]:
     """The PDUs for every part of `message` not yet accepted by the SMSC."""
-    segmented = segment(message.text)
+    # The message was segmented when it was accepted: one part is the whole text.
+    texts = (message.text,) if message.parts == 1 else segment(message.text).parts
     encoding = Encoding(message.encoding)
     data_coding = DATA_CODING_GSM7 if encoding is Encoding.GSM7 else DATA_CODING_UCS2
     ton, npi = source_address(message.sender_code, config)
-    total = len(segmented.parts)
+    total = len(texts)
     ref = reference(message.id)
     parts: list[Part] = []
-    for number, text in enumerate(segmented.parts, start=1):
+    for number, text in enumerate(texts, start=1):
         if number in message.done_parts:
             continue
         payload = encode_part(encoding, text)

@@ -159,6 +159,8 @@ def _limits(encoding: Encoding) -> tuple[int, int]:
 def _wide_positions(encoding: Encoding, text: str) -> list[int]:
     """Indexes of chars that cost two units: escape pairs (GSM7) or surrogate pairs (UCS2)."""
     if encoding is Encoding.GSM7:
+        if _EXT_RE.search(text) is None:  # the usual case: one search, no iterator
+            return []
         return [m.start() for m in _EXT_RE.finditer(text)]
     if text.isascii() or max(text) <= "\uffff":
         return []

@@ -114,12 +114,38 @@ class EsmeSession(SmppSession):
                 if window is not None:
                     window.release()
         finally:
-            self._inflight -= 1
-            if not self._inflight and self._drained is not None and not self._drained.done():
-                self._drained.set_result(None)
+            self._answered(None)
         if not isinstance(resp, SubmitSmResp):  # request() checked the id; this is for mypy
             raise UnexpectedResponse(f"{self.name}: got {resp!r}")
         return resp
+
+    def submit_nowait(
+        self, pdu: SubmitSm, *, timeout: float | None = None
+    ) -> "asyncio.Future[Pdu] | None":
+        """`submit` without a coroutine, for the dispatcher's hot path: writes the submit_sm
+        now and returns the future of its response (read it with `submit_response`), or None,
+        sending nothing, when `submit` would have to wait (a full session window, a peer not
+        reading) or would refuse (unbinding, closed)."""
+        window = self._window
+        if self._unbinding or not self._writable.is_set() or not self.is_open:
+            return None
+        if window is not None and not _try_acquire(window):
+            return None
+        fut = self.begin_request(pdu, timeout)
+        self._inflight += 1
+        fut.add_done_callback(self._answered if window is None else self._answered_in_window)
+        return fut
+
+    def _answered_in_window(self, fut: "asyncio.Future[Pdu]") -> None:
+        if self._window is not None:
+            self._window.release()
+        self._answered(fut)
+
+    def _answered(self, _: "asyncio.Future[Pdu] | None") -> None:
+        """One submit less in flight; the last one lets a waiting `unbind` go on."""
+        self._inflight -= 1
+        if not self._inflight and self._drained is not None and not self._drained.done():
+            self._drained.set_result(None)
 
     async def unbind(self, timeout: float = 5.0) -> None:
         """Stop submitting, wait (bounded by `timeout` overall) for outstanding submits and
@@ -265,3 +291,29 @@ async def connect(
     session._bound(bind, resp)
     log.info("%s: bound as %s to %s:%d", session.name, bind, host, port)
     return session
+
+
+def _try_acquire(semaphore: asyncio.Semaphore) -> bool:
+    """Take a slot of `semaphore` if one is free now, without waiting. asyncio has no
+    non-blocking acquire; when `locked()` is False, `acquire()` returns at its first step."""
+    if semaphore.locked():
+        return False
+    step = semaphore.acquire()
+    try:
+        step.send(None)
+    except StopIteration:
+        return True
+    step.close()  # unreachable while the loop is not running anything else meanwhile
+    return False
+
+
+def submit_response(fut: "asyncio.Future[Pdu]") -> SubmitSmResp:
+    """A finished `submit_nowait` future as `submit` would return it: a generic_nack becomes
+    a SubmitSmResp with the nack's status; any other error (an SmppError) is raised."""
+    try:
+        resp = fut.result()
+    except GenericNackError as exc:
+        return SubmitSmResp(sequence_number=exc.sequence_number, command_status=exc.status)
+    if not isinstance(resp, SubmitSmResp):  # request() checked the id; this is for mypy
+        raise UnexpectedResponse(f"unexpected response {resp!r}")
+    return resp

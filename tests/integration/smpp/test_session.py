@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from smsgate.constants import SMPP_MAX_SEQUENCE
-from smsgate.smpp.client import connect
+from smsgate.smpp.client import connect, submit_response
 from smsgate.smpp.errors import (
     BindFailed,
     ConnectionLost,
@@ -278,6 +278,68 @@ async def test_generic_nack_fails_the_pending_request(smsc: SmscFactory, esme: E
     with pytest.raises(GenericNackError) as caught:
         await session.request(SUBMIT)
     assert caught.value.status == S.ESME_RTHROTTLED
+
+
+async def test_submit_nowait_answers_like_submit(smsc: SmscFactory, esme: EsmeFactory) -> None:
+    sim = await smsc()
+    session = await esme(sim)
+    futures = [session.submit_nowait(SUBMIT) for _ in range(20)]
+    assert all(f is not None for f in futures)
+    assert session.in_flight == 20  # written at once, counted until answered
+    await asyncio.gather(*(f for f in futures if f is not None))
+    resps = [submit_response(f) for f in futures if f is not None]
+    assert [r.command_status for r in resps] == [S.ESME_ROK] * 20
+    assert {r.message_id for r in resps} == set(sim.messages)
+    assert session.in_flight == 0
+
+
+async def test_submit_response_folds_generic_nack(smsc: SmscFactory, esme: EsmeFactory) -> None:
+    sim = await smsc(NackingSMSC)
+    session = await esme(sim)
+    fut = session.submit_nowait(SUBMIT)
+    assert fut is not None
+    await asyncio.wait([fut])
+    resp = submit_response(fut)
+    assert resp.command_status == S.ESME_RTHROTTLED and resp.message_id == ""
+
+
+async def test_submit_nowait_error_is_raised_by_submit_response(
+    smsc: SmscFactory, esme: EsmeFactory
+) -> None:
+    sim = await smsc(SlowResponseSMSC, delay=30)
+    session = await esme(sim)
+    fut = session.submit_nowait(SUBMIT)
+    assert fut is not None
+    await sim.wait_for_submits(1)
+    session.abort()
+    await asyncio.wait([fut])
+    with pytest.raises(ConnectionLost):
+        submit_response(fut)
+    assert session.in_flight == 0
+
+
+async def test_submit_nowait_declines_what_submit_would_wait_for(
+    smsc: SmscFactory, esme: EsmeFactory
+) -> None:
+    sim = await smsc(SlowResponseSMSC, delay=0.05)
+    windowed = await esme(sim, window=1)
+    first = windowed.submit_nowait(SUBMIT)
+    assert first is not None
+    assert windowed.submit_nowait(SUBMIT) is None  # the window is full: submit() would wait
+    await asyncio.wait([first])
+    again = windowed.submit_nowait(SUBMIT)  # the answer freed the slot
+    assert again is not None
+    await asyncio.wait([again])
+    session = await esme(sim)
+    pending = session.submit_nowait(SUBMIT)
+    assert pending is not None
+    unbinding = asyncio.create_task(session.unbind(timeout=5))
+    await asyncio.sleep(0)  # unbind() has started and waits for the outstanding submit
+    assert session.submit_nowait(SUBMIT) is None
+    await unbinding  # ... which its answer lets go on
+    assert submit_response(pending).command_status == S.ESME_ROK
+    assert session.submit_nowait(SUBMIT) is None  # closed
+    assert sim.counters["submit_sm"] == 3
 
 
 async def test_enquire_link_is_answered_both_ways(smsc: SmscFactory, esme: EsmeFactory) -> None:

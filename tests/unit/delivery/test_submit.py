@@ -1,12 +1,20 @@
 """build_parts: from a stored message to its submit_sm PDUs."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smsgate.config import SmppConnectionConfig
 from smsgate.constants import DATA_CODING_GSM7, DATA_CODING_UCS2, ESM_CLASS_UDHI
 from smsgate.delivery.queue_store import Outbound
 from smsgate.delivery.submit import build_parts, reference, source_address
-from smsgate.domain.encoding import gsm7_encode, segment, split_udh, ucs2_encode
+from smsgate.domain.encoding import (
+    encode_part,
+    gsm7_encode,
+    segment,
+    split_udh,
+    ucs2_encode,
+)
 
 
 def config(**overrides: object) -> SmppConnectionConfig:
@@ -105,3 +113,16 @@ def test_parts_accepted_before_a_restart_are_left_out() -> None:
     assert part.number == 2
     assert part.pdu.short_message[:6] == bytes((5, 0, 3, reference(message.id), 3, 2))
     assert build_parts(outbound("q" * 400, done=frozenset({1, 2, 3})), config()) == []
+
+
+@given(st.text(alphabet=st.sampled_from("ab {}€[~^ÄéÑ😀\n"), min_size=1, max_size=400))
+def test_every_part_carries_its_segment(text: str) -> None:
+    """A one-part message is sent as its whole text without segmenting it again (the count
+    stored at accept time says so); longer ones part by part: both as `segment` cuts them."""
+    segmented = segment(text)
+    parts = build_parts(outbound(text), config())
+    assert len(parts) == segmented.count
+    for part, piece in zip(parts, segmented.parts, strict=True):
+        sent = part.pdu.short_message
+        body = sent if segmented.count == 1 else split_udh(sent)[1]
+        assert body == encode_part(segmented.encoding, piece)
