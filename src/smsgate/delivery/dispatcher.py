@@ -65,9 +65,14 @@ class _Lane:
     rate: float = 0.0  # the sender code's max_tps over all dispatchers (0: unlimited)
 
 
-@dataclass
-class _Progress:
-    remaining: int
+@dataclass(slots=True)
+class _Sending:
+    """A message whose parts are being submitted: where to, and how far it got."""
+
+    message: Outbound
+    link: Link
+    window: asyncio.Semaphore  # the link's: one slot per part in flight
+    remaining: int  # parts not yet accepted by the SMSC
     failed: bool = False
 
 
@@ -342,78 +347,55 @@ class Dispatcher:
         if not parts:  # every part was accepted before a restart
             self._finish()
             return
-        progress = _Progress(remaining=len(parts))
-        window = self._windows[link.name]
+        sending = _Sending(message, link, self._windows[link.name], remaining=len(parts))
         for part in parts:
             if not lane.bucket.try_acquire():  # no coroutine when a token is there (or no limit)
                 await lane.bucket.acquire()
             if not link.bucket.try_acquire():
                 await link.bucket.acquire()
-            await window.acquire()
-            self._start_submit(message, part, link, progress, window)
+            await sending.window.acquire()
+            self._start_submit(sending, part)
 
-    def _start_submit(
-        self,
-        message: Outbound,
-        part: Part,
-        link: Link,
-        progress: _Progress,
-        window: asyncio.Semaphore,
-    ) -> None:
+    def _start_submit(self, sending: _Sending, part: Part) -> None:
         """Send one part. Usually a bound session is at hand: the submit_sm goes out now and
         `_answered` takes its response, without a task per part (a task cost ~7 µs more, the
         largest item of the core's loop per message). Otherwise, and for any response but
         ESME_ROK, `_submit` runs as a task: it waits for a session, resends and fails."""
-        session = link.ready_session()
+        session = sending.link.ready_session()
         fut = session.submit_nowait(part.pdu) if session is not None else None
         if fut is None:
-            self._spawn(self._submit(message, part, link, progress, window))
+            self._spawn(self._submit(sending, part))
             return
         self._parts.add(fut)
-        fut.add_done_callback(
-            functools.partial(self._answered, message, part, link, progress, window)
-        )
+        fut.add_done_callback(functools.partial(self._answered, sending, part))
 
-    def _answered(
-        self,
-        message: Outbound,
-        part: Part,
-        link: Link,
-        progress: _Progress,
-        window: asyncio.Semaphore,
-        fut: "asyncio.Future[Pdu]",
-    ) -> None:
+    def _answered(self, sending: _Sending, part: Part, fut: "asyncio.Future[Pdu]") -> None:
         self._parts.discard(fut)
         if fut.cancelled():  # stop(): the message stays `sending` and is sent after a restart
-            window.release()
+            sending.window.release()
             return
         try:
             outcome: SubmitSmResp | SmppError = submit_response(fut)
         except SmppError as exc:
             outcome = exc
         if isinstance(outcome, SubmitSmResp) and outcome.command_status == CommandStatus.ESME_ROK:
-            self._part_accepted(message, part, link, progress, outcome)
-            window.release()
+            self._part_accepted(sending, part, outcome)
+            sending.window.release()
             return
-        self._spawn(self._submit(message, part, link, progress, window, first=outcome))
+        self._spawn(self._submit(sending, part, first=outcome))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
         self._parts.add(task)
         task.add_done_callback(self._parts.discard)
 
-    def _part_accepted(
-        self,
-        message: Outbound,
-        part: Part,
-        link: Link,
-        progress: _Progress,
-        resp: SubmitSmResp,
-    ) -> None:
-        _submits(link.name, "ok").inc()
-        progress.remaining -= 1
-        last = progress.remaining == 0 and not progress.failed
-        self._writer.part_sent(PartSent(message.id, part.number, link.name, resp.message_id, last))
+    def _part_accepted(self, sending: _Sending, part: Part, resp: SubmitSmResp) -> None:
+        name = sending.link.name
+        _submits(name, "ok").inc()
+        sending.remaining -= 1
+        last = sending.remaining == 0 and not sending.failed
+        event = PartSent(sending.message.id, part.number, name, resp.message_id, last)
+        self._writer.part_sent(event)
         if last:
             self._finish()
 
@@ -424,27 +406,22 @@ class Dispatcher:
         return link if link is not None and link.can_submit else None
 
     async def _submit(
-        self,
-        message: Outbound,
-        part: Part,
-        link: Link,
-        progress: _Progress,
-        window: asyncio.Semaphore,
-        first: SubmitSmResp | SmppError | None = None,
+        self, sending: _Sending, part: Part, first: SubmitSmResp | SmppError | None = None
     ) -> None:
         """Send one part until the SMSC accepts or refuses it for good; `first` is the
         outcome of an attempt `_start_submit` already made."""
+        message, link = sending.message, sending.link
         syserr = 0
         outcome = first
         try:
-            while not progress.failed:
+            while not sending.failed:
                 if outcome is None:
                     try:
                         session = await link.session()
                         outcome = await session.submit(part.pdu)
                     except LinkNotHeld:
-                        if not progress.failed:
-                            progress.failed = True
+                        if not sending.failed:
+                            sending.failed = True
                             await self._give_back(message)
                         return
                     except SmppError as exc:
@@ -459,7 +436,7 @@ class Dispatcher:
                     continue
                 status = resp.command_status
                 if status == CommandStatus.ESME_ROK:
-                    self._part_accepted(message, part, link, progress, resp)
+                    self._part_accepted(sending, part, resp)
                     return
                 if status in RETRY_LATER:
                     _submits(link.name, "throttled").inc()
@@ -469,11 +446,11 @@ class Dispatcher:
                     syserr += 1
                     continue
                 _submits(link.name, "error").inc()
-                progress.failed = True
+                sending.failed = True
                 self._writer.message_failed(message.id, _status_text(status))
                 self._finish()
         finally:
-            window.release()
+            sending.window.release()
 
 
 @functools.cache
