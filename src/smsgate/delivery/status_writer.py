@@ -218,10 +218,22 @@ def _unpark(tx: Tx, sent: list[PartSent]) -> list[ReceiptIn]:
     q = Query(tx.postgres)
     rows = tx.fetch(
         "SELECT id, connection, smsc_message_id, state, error, received_at FROM pending_receipts "
-        f"WHERE smsc_message_id {q.in_({mid for _, mid in keys})}",
+        f"WHERE {_by_connection_and_id(q, keys)}",
         q.params,
     )
     return _unparked(tx, [r for r in rows if (r[1], r[2]) in keys])
+
+
+def _by_connection_and_id(q: Query, keys: set[tuple[str, str]], prefix: str = "") -> str:
+    """A WHERE condition for rows with any of these (connection, SMSC id) pairs that the
+    (connection, smsc_message_id) indexes can answer: with the SMSC id alone they cannot, and
+    the database scanned every part ever sent. It also admits pairs that cross (connection of
+    one key, id of another), which the callers drop by matching the exact pairs."""
+    connections = q.in_({connection for connection, _ in keys})
+    return (
+        f"{prefix}connection {connections} "
+        f"AND {prefix}smsc_message_id {q.in_({mid for _, mid in keys})}"
+    )
 
 
 def _take_parked(tx: Tx, now: float) -> list[ReceiptIn]:
@@ -252,12 +264,12 @@ def _unparked(tx: Tx, rows: list[tuple[Any, ...]]) -> list[ReceiptIn]:
 
 
 def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
-    variants = {v for r in receipts for v in message_id_variants(r.smsc_id)}
+    keys = {(r.connection, v) for r in receipts for v in message_id_variants(r.smsc_id)}
     q = Query(tx.postgres)
     rows = tx.fetch(
         "SELECT p.message_id, p.part_no, p.connection, p.smsc_message_id, m.parts "
         "FROM message_parts p JOIN messages m ON m.id = p.message_id "
-        f"WHERE p.smsc_message_id {q.in_(variants)}",
+        f"WHERE {_by_connection_and_id(q, keys, 'p.')}",
         q.params,
     )
     parts = {(r[2], r[3]): (r[0], r[1], r[4]) for r in rows}

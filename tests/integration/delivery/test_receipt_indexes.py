@@ -1,0 +1,79 @@
+"""The status writer finds parts and parked receipts by (connection, SMSC id) through the
+indexes on those two columns: matching a receipt never scans every part ever sent."""
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from smsgate.delivery.status_writer import PartSent, ReceiptIn, _write_events
+from smsgate.domain.receipt import ReceiptState
+from smsgate.store.database import open_database
+from smsgate.store.hot_writer import _SqliteTx
+from smsgate.store.migrate import upgrade
+
+CONNECTION = "carrier1"
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[sqlite3.Connection]:
+    path = tmp_path / "receipts.db"
+    db = open_database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "INSERT INTO realms (id, name, password_hash, password_version, created_at) "
+        "VALUES (1, 'r', 'x', 1, 0)"
+    )
+    for n in range(1, 4):
+        connection.execute(
+            "INSERT INTO messages (id, realm_id, sender_code, phone, text, encoding, parts, "
+            "status, attempts, kind, created_at, updated_at) "
+            f"VALUES ('m{n}', 1, '12345', '1206555010{n}', 'hi', 'gsm7', 1, 'sending', 1, "
+            "'api', 0, 0)"
+        )
+    yield connection
+    connection.close()
+
+
+def _selects(conn: sqlite3.Connection, events: list[PartSent | ReceiptIn]) -> list[str]:
+    """Run the status transaction on `events`; the SELECTs it ran, parameters inlined."""
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        _write_events(_SqliteTx(conn), list(events), now=1.0)
+    finally:
+        conn.set_trace_callback(None)
+    return [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+
+
+def _plan(conn: sqlite3.Connection, sql: str) -> str:
+    return " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+
+
+def test_receipts_find_their_parts_and_parked_receipts_through_the_indexes(
+    conn: sqlite3.Connection,
+) -> None:
+    sent = [PartSent(f"m{n}", 1, CONNECTION, f"{n:x}", last=True) for n in (1, 2)]
+    # "2" parks under another connection's id space: it must not match m2's part
+    early = ReceiptIn("other", "2", ReceiptState.DELIVERED, None)
+    selects = _selects(conn, [*sent, early])
+    receipts = [ReceiptIn(CONNECTION, "1", ReceiptState.DELIVERED, None)]
+    selects += _selects(conn, receipts)
+
+    parked = [sql for sql in selects if "FROM pending_receipts" in sql]
+    parts = [sql for sql in selects if "FROM message_parts" in sql]
+    assert parked and parts
+    for sql in parked:
+        assert "ix_pending_receipts_connection_smsc_message_id (connection=?" in _plan(conn, sql)
+    for sql in parts:
+        plan = _plan(conn, sql)
+        assert "ix_message_parts_connection_smsc_message_id (connection=?" in plan
+        assert "SCAN p" not in plan
+    rows = conn.execute("SELECT id, status FROM messages ORDER BY id").fetchall()
+    assert rows == [("m1", "delivered"), ("m2", "sent"), ("m3", "sending")]
+    assert conn.execute("SELECT connection FROM pending_receipts").fetchall() == [("other",)]
