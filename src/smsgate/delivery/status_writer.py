@@ -155,10 +155,6 @@ def _fail(items: list[_Item], exc: Exception) -> None:
 
 
 _FAIL_MESSAGE = "UPDATE messages SET status = {}, error = {}, updated_at = {} WHERE id = {}"
-_PART_STATE = "UPDATE message_parts SET status = {}, error = {}, updated_at = {} " + (
-    "WHERE message_id = {} AND part_no = {}"
-)
-_MESSAGE_STATE = "UPDATE messages SET status = {}, updated_at = {} WHERE id = {} AND status != {}"
 
 
 def _write_events(tx: Tx, events: list[_Event], now: float) -> None:
@@ -273,8 +269,11 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
         q.params,
     )
     parts = {(r[2], r[3]): (r[0], r[1], r[4]) for r in rows}
-    part_updates: list[tuple[object, ...]] = []
-    single: list[tuple[object, ...]] = []  # one-part messages take the receipt's state directly
+    # The last receipt of each part wins, and for a one-part message, which takes the
+    # receipt's state directly, its last final state; written one UPDATE per group of equal
+    # values, not one per receipt.
+    part_states: dict[tuple[str, int], tuple[str, str | None]] = {}
+    single: dict[str, str] = {}
     multi: set[str] = set()
     parked: list[tuple[object, ...]] = []
     for receipt in receipts:
@@ -298,19 +297,29 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
             )
             continue
         message_id, part_no, total = found
-        part_updates.append((receipt.state.value, receipt.error, now, message_id, part_no))
+        part_states[(message_id, part_no)] = (receipt.state.value, receipt.error)
         if total == 1:
             status = rollup([receipt.state.value], 1)
             if status is not Status.SENT:
-                single.append((status.value, now, message_id, Status.FAILED.value))
+                single[message_id] = status.value
         else:
             multi.add(message_id)
     tx.insert_rows(
         "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, received_at)",
         parked,
     )
-    tx.execute_many(positional(tx.postgres, _PART_STATE), part_updates)
-    tx.execute_many(positional(tx.postgres, _MESSAGE_STATE), single)
+    part_updates: dict[tuple[str, str | None, int], list[str]] = defaultdict(list)
+    for (message_id, part_no), (state, error) in part_states.items():
+        part_updates[(state, error, part_no)].append(message_id)
+    for (state, error, part_no), message_ids in part_updates.items():
+        q = Query(tx.postgres)
+        tx.execute(
+            f"UPDATE message_parts SET status = {q.param(state)}, error = {q.param(error)}, "
+            f"updated_at = {q.param(now)} WHERE part_no = {q.param(part_no)} "
+            f"AND message_id {q.in_(message_ids)}",
+            q.params,
+        )
+    _set_statuses(tx, single, now)
     if multi:
         _roll_up(tx, multi, now)
 
@@ -328,9 +337,24 @@ def _roll_up(tx: Tx, message_ids: set[str], now: float) -> None:
     for message_id, state, total in rows:
         states[message_id].append(state)
         totals[message_id] = total
-    updates = []
+    updates: dict[str, str] = {}
     for message_id, part_states in states.items():
         status = rollup(part_states, totals[message_id])
         if status is not Status.SENT:
-            updates.append((status.value, now, message_id, Status.FAILED.value))
-    tx.execute_many(positional(tx.postgres, _MESSAGE_STATE), updates)
+            updates[message_id] = status.value
+    _set_statuses(tx, updates, now)
+
+
+def _set_statuses(tx: Tx, statuses: dict[str, str], now: float) -> None:
+    """Give messages their new status (message id -> status), one UPDATE per status; a
+    `failed` message stays failed."""
+    by_status: dict[str, list[str]] = defaultdict(list)
+    for message_id, status in statuses.items():
+        by_status[status].append(message_id)
+    for status, message_ids in by_status.items():
+        q = Query(tx.postgres)
+        tx.execute(
+            f"UPDATE messages SET status = {q.param(status)}, updated_at = {q.param(now)} "
+            f"WHERE id {q.in_(message_ids)} AND status != {q.param(Status.FAILED.value)}",
+            q.params,
+        )

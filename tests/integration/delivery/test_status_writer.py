@@ -94,3 +94,30 @@ async def test_the_sweep_matches_a_receipt_whose_part_another_node_stored(
     gateway.writer.put((Sweep(), None))
     await gateway.writer.flush()
     assert (await status(gateway, message_id), await parked(gateway)) == ("undeliverable", 0)
+
+
+async def test_in_one_batch_the_last_receipt_of_a_part_wins(
+    gateway_factory: GatewayFactory, add_realm: AddRealm
+) -> None:
+    """Receipts are written one UPDATE per state, not per receipt: the order still counts."""
+    gateway = await gateway_factory()
+    realm_id = await add_realm(gateway, "acme")
+    x, y = await queued(gateway, realm_id), await queued(gateway, realm_id)
+    gateway.writer.part_sent(PartSent(x, 1, "c1", "a1", last=True))
+    gateway.writer.part_sent(PartSent(y, 1, "c1", "b2", last=True))
+    await gateway.writer.flush()
+    batch = [  # one batch: nothing awaits between the puts
+        ReceiptIn("c1", "b2", ReceiptState.DELIVERED, None),
+        ReceiptIn("c1", "a1", ReceiptState.ENROUTE, None),
+        ReceiptIn("c1", "a1", ReceiptState.DELIVERED, None),
+        ReceiptIn("c1", "b2", ReceiptState.ENROUTE, None),  # late, and not final
+    ]
+    for event in batch:
+        gateway.writer.put((event, None))
+    await gateway.writer.flush()
+    async with gateway.db.reader.connect() as conn:
+        rows = await conn.execute(select(s.message_parts.c.message_id, s.message_parts.c.status))
+        parts = {message_id: state for message_id, state in rows}
+    assert parts == {x: "delivered", y: "enroute"}
+    assert await status(gateway, x) == "delivered"
+    assert await status(gateway, y) == "delivered"  # a later intermediate state does not undo it
