@@ -25,6 +25,7 @@ from smsgate.cli.common import command, fail, load_settings
 from smsgate.config import ConfigError
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.log_scrub import logging_config
+from smsgate.runtime import freeze_startup_heap
 
 if TYPE_CHECKING:
     from smsgate.bootstrap import Gateway
@@ -69,6 +70,7 @@ async def _run(gateway: "Gateway", metrics_port: int | None, metrics_host: str) 
     exporter = None
     try:
         await gateway.start()
+        freeze_startup_heap()
         if metrics_port is not None:
             exporter, _thread = start_http_server(metrics_port, addr=metrics_host)
         node = gateway.membership.node.node_id if gateway.membership is not None else "local"

@@ -22,6 +22,7 @@ from smsgate.cli.common import fail, load_settings
 from smsgate.config import ConfigError, load_config
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.log_scrub import logging_config
+from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def serve(
         server_header=False,
     )
     server = uvicorn.Server(config)
+    freeze_startup_heap()
     server.run()
     if not server.started:
         raise typer.Exit(1)

@@ -21,6 +21,7 @@ from smsgate.bootstrap import Gateway, build
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.api_web import ApiWeb
 from smsgate.http.simulator_hook import make_hook
+from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
 
 API_PATHS = frozenset({"/bin/api_web", "/api_web"})
@@ -94,4 +95,6 @@ def assemble(
 def app_from_env() -> FastPath:
     """The app of one `serve --workers N` worker: a gateway built from the environment."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # as `serve` does; see constants.py
-    return create_app(build(Settings()))
+    app = create_app(build(Settings()))
+    freeze_startup_heap()
+    return app

@@ -22,6 +22,7 @@ from smsgate.bootstrap import Gateway
 from smsgate.constants import WORKER_LISTEN_BACKLOG
 from smsgate.http.log_scrub import logging_config
 from smsgate.metrics import core_exposition
+from smsgate.runtime import freeze_startup_heap
 from smsgate.workers.core_endpoint import CoreEndpoint
 from smsgate.workers.supervisor import WorkerSupervisor
 
@@ -62,6 +63,7 @@ async def _main(gateway: Gateway, listeners: list[socket.socket], env: dict[str,
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await gateway.start()
+    freeze_startup_heap()
     try:
         supervisor = WorkerSupervisor(
             listeners,

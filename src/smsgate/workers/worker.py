@@ -25,6 +25,7 @@ from smsgate.http.app import FastPath, assemble
 from smsgate.http.coalescing import CoalescingHttpToolsProtocol
 from smsgate.http.log_scrub import logging_config
 from smsgate.metrics import worker_exposition
+from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
 from smsgate.store.database import open_database
 from smsgate.store.directory import SenderDirectory
@@ -86,6 +87,7 @@ def main() -> None:
         server_header=False,
     )
     server = uvicorn.Server(config)
+    freeze_startup_heap()
     server.run(sockets=[listener])
 
 
