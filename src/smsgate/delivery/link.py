@@ -116,9 +116,9 @@ class Link:
         Raises LinkNotHeld when this process holds no slot of the link."""
         while True:
             await self._open.wait()
-            usable = [s for s in self._sessions if s.accepting]  # not closing or unbinding
-            if usable:
-                return min(usable, key=lambda s: s.in_flight)
+            ready = self.ready_session()
+            if ready is not None:
+                return ready
             if self._closing:
                 raise SmppError(f"{self.name}: link is closing")
             if not self._slots:
@@ -130,7 +130,7 @@ class Link:
         """What `session()` would return at once, or None when it would wait or raise."""
         if not self._open.is_set():
             return None
-        usable = [s for s in self._sessions if s.accepting]
+        usable = [s for s in self._sessions if s.accepting]  # not closing or unbinding
         return min(usable, key=lambda s: s.in_flight) if usable else None
 
     async def wait_bound(self) -> None:
