@@ -8,6 +8,7 @@
 
 import asyncio
 import itertools
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from smsgate.settings import Settings
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import schema as s
 from smsgate.store.accept import Outcome
+from smsgate.store.database import open_database
 from smsgate.store.ids import new_message_id
+from smsgate.store.migrate import upgrade
 from tests.conftest import CHEAP_HASHER
 
 CONNECTION = "carrier"
@@ -59,6 +62,21 @@ def connection(smsc: SmscSimulator, **overrides: Any) -> SmppConnectionConfig:
 
 
 StartSmsc = Callable[[SmscSimulator], Awaitable[SmscSimulator]]
+
+
+@pytest.fixture
+async def migrated_sqlite(tmp_path: Path) -> AsyncIterator[sqlite3.Connection]:
+    """A plain `sqlite3` connection to a new database file at the latest migration (for
+    query plans: `EXPLAIN QUERY PLAN` on the statements the hot paths run)."""
+    path = tmp_path / "plans.db"
+    db = open_database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    connection = sqlite3.connect(path)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture

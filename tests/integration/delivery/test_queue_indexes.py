@@ -2,7 +2,6 @@
 claim or a recovery never scans the whole `messages` table, however many messages were sent."""
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,22 +11,12 @@ from sqlalchemy.dialects import sqlite
 from smsgate.delivery.queue_store import _claim_statement
 from smsgate.domain.model import Status
 from smsgate.store import schema as s
-from smsgate.store.database import open_database
-from smsgate.store.migrate import upgrade
 from smsgate.store.rawsql import Query
 
 
 @pytest.fixture
-async def conn(tmp_path: Path) -> Any:
-    path = tmp_path / "indexes.db"
-    db = open_database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
-    connection = sqlite3.connect(path)
-    yield connection
-    connection.close()
+def conn(migrated_sqlite: sqlite3.Connection) -> sqlite3.Connection:
+    return migrated_sqlite
 
 
 def _plan(conn: sqlite3.Connection, sql: str, params: Any) -> str:

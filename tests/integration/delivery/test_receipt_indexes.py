@@ -2,29 +2,19 @@
 indexes on those two columns: matching a receipt never scans every part ever sent."""
 
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from smsgate.delivery.status_writer import PartSent, ReceiptIn, _write_events
 from smsgate.domain.receipt import ReceiptState
-from smsgate.store.database import open_database
 from smsgate.store.hot_writer import _SqliteTx
-from smsgate.store.migrate import upgrade
 
 CONNECTION = "carrier1"
 
 
 @pytest.fixture
-async def conn(tmp_path: Path) -> AsyncIterator[sqlite3.Connection]:
-    path = tmp_path / "receipts.db"
-    db = open_database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
-    connection = sqlite3.connect(path)
+def conn(migrated_sqlite: sqlite3.Connection) -> sqlite3.Connection:
+    connection = migrated_sqlite
     connection.execute(
         "INSERT INTO realms (id, name, password_hash, password_version, created_at) "
         "VALUES (1, 'r', 'x', 1, 0)"
@@ -36,8 +26,7 @@ async def conn(tmp_path: Path) -> AsyncIterator[sqlite3.Connection]:
             f"VALUES ('m{n}', 1, '12345', '1206555010{n}', 'hi', 'gsm7', 1, 'sending', 1, "
             "'api', 0, 0)"
         )
-    yield connection
-    connection.close()
+    return connection
 
 
 def _selects(conn: sqlite3.Connection, events: list[PartSent | ReceiptIn]) -> list[str]:
