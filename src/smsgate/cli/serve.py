@@ -21,7 +21,6 @@ import typer
 from smsgate.cli.common import fail, load_settings
 from smsgate.config import ConfigError, load_config
 from smsgate.constants import GIL_SWITCH_INTERVAL
-from smsgate.http.log_scrub import logging_config
 from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
 
@@ -54,7 +53,7 @@ def serve(
     import uvicorn
 
     from smsgate.http.app import create_app
-    from smsgate.http.coalescing import CoalescingHttpToolsProtocol
+    from smsgate.http.coalescing import uvicorn_options
 
     settings = load_settings()
     # aiosqlite runs each statement on its own thread; with the default 5 ms GIL switch
@@ -78,12 +77,7 @@ def serve(
         create_app(gateway),
         host=host or settings.host,
         port=port or settings.port,
-        log_config=logging_config(settings.log_level, access_log=access_log),
-        access_log=access_log,
-        loop="auto",
-        http=CoalescingHttpToolsProtocol,
-        lifespan="on",
-        server_header=False,
+        **uvicorn_options(settings.log_level, access_log),
     )
     server = uvicorn.Server(config)
     freeze_startup_heap()
@@ -110,19 +104,15 @@ def _serve_workers(
     os.environ["SMSGATE_DISPATCH"] = "true" if settings.dispatch else "false"
     import uvicorn
 
-    from smsgate.http.coalescing import CoalescingHttpToolsProtocol
+    from smsgate.http.coalescing import uvicorn_options
 
     uvicorn.run(
         "smsgate.http.app:app_from_env",
         factory=True,
         workers=workers,
-        http=CoalescingHttpToolsProtocol,
         host=host,
         port=port,
-        log_config=logging_config(settings.log_level, access_log=access_log),
-        access_log=access_log,
-        lifespan="on",
-        server_header=False,
+        **uvicorn_options(settings.log_level, access_log),
     )
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from smsgate.http.log_scrub import logging_config
+
 
 class CoalescingTransport:
     """Delegates to `transport`, except that writes of one loop step become one write."""
@@ -65,3 +67,16 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         wrapped = CoalescingTransport(transport, asyncio.get_running_loop())
         super().connection_made(wrapped)  # type: ignore[arg-type]
+
+
+def uvicorn_options(log_level: str, access_log: bool) -> dict[str, Any]:
+    """The uvicorn settings of every smsgate HTTP process (`serve`, `serve --workers N`, the
+    API workers of `serve --api-workers N`): this protocol, scrubbed logs, no Server header."""
+    return {
+        "log_config": logging_config(log_level, access_log=access_log),
+        "access_log": access_log,
+        "loop": "auto",
+        "http": CoalescingHttpToolsProtocol,
+        "lifespan": "on",
+        "server_header": False,
+    }

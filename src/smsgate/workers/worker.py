@@ -22,8 +22,7 @@ from smsgate.auth.authenticator import Authenticator
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.api_web import ApiWeb
 from smsgate.http.app import FastPath, assemble
-from smsgate.http.coalescing import CoalescingHttpToolsProtocol
-from smsgate.http.log_scrub import logging_config
+from smsgate.http.coalescing import uvicorn_options
 from smsgate.metrics import worker_exposition
 from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
@@ -79,12 +78,7 @@ def main() -> None:
     core = RemoteAccepter(core_sock, on_lost=core_lost)
     config = uvicorn.Config(
         create_worker_app(settings, core),
-        log_config=logging_config(settings.log_level, access_log=settings.access_log),
-        access_log=settings.access_log,
-        loop="auto",
-        http=CoalescingHttpToolsProtocol,
-        lifespan="on",
-        server_header=False,
+        **uvicorn_options(settings.log_level, settings.access_log),
     )
     server = uvicorn.Server(config)
     freeze_startup_heap()
