@@ -174,14 +174,11 @@ def build(
             on_reply=lambda replies: dispatcher.enqueue(replies) if dispatcher else None,
         )
 
-        async def on_deliver(connection: str, pdu: DeliverSm) -> int | None:
-            if is_receipt(pdu):
-                receipt = to_receipt(connection, pdu)
-                if receipt is not None:
-                    await writer.receipt(receipt)
-            else:
-                await inbound.handle(connection, pdu)
-            return None
+        def on_deliver(connection: str, pdu: DeliverSm) -> Awaitable[None] | None:
+            if not is_receipt(pdu):
+                return inbound.handle(connection, pdu)
+            receipt = to_receipt(connection, pdu)
+            return None if receipt is None else writer.store_receipt(receipt)
 
         links = {c.name: Link(c, on_deliver, leased=shared) for c in connections}
         queue = QueueStore(

@@ -30,7 +30,7 @@ from smsgate.smpp.reconnect import Backoff
 
 log = logging.getLogger(__name__)
 
-DeliverHandler = Callable[[str, DeliverSm], Awaitable[int | None]]
+DeliverHandler = Callable[[str, DeliverSm], Awaitable[int | None] | int | None]
 
 
 class LinkNotHeld(Exception):
@@ -164,8 +164,8 @@ class Link:
         if self._pause_task is not None:
             self._pause_task.cancel()
 
-    async def _deliver(self, pdu: DeliverSm) -> int | None:
-        return await self._on_deliver(self.name, pdu)
+    def _deliver(self, pdu: DeliverSm) -> Awaitable[int | None] | int | None:
+        return self._on_deliver(self.name, pdu)
 
     async def _keep_bound(self, index: int) -> None:
         c = self.config

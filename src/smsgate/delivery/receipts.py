@@ -22,7 +22,8 @@ def is_receipt(pdu: DeliverSm) -> bool:
 def to_receipt(connection: str, pdu: DeliverSm) -> ReceiptIn | None:
     """The receipt carried by `pdu`, or None when it names no message id at all."""
     parsed = parse_receipt(
-        gsm7_decode(pdu.payload) if pdu.data_coding == 0 else pdu.payload.decode("latin-1")
+        gsm7_decode(pdu.payload) if pdu.data_coding == 0 else pdu.payload.decode("latin-1"),
+        dates=False,
     )
     raw_id = get_tlv(pdu.tlvs, TLV_RECEIPTED_MESSAGE_ID)
     smsc_id = raw_id.rstrip(b"\x00").decode("latin-1").strip() if raw_id else parsed.message_id

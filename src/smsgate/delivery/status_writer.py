@@ -110,17 +110,22 @@ class StatusWriter(Batcher[_Item]):
 
     async def receipt(self, event: ReceiptIn) -> None:
         """Queue a receipt and wait until it is committed (raises if the write failed)."""
+        await self.store_receipt(event)
+
+    def store_receipt(self, event: ReceiptIn) -> "asyncio.Future[None]":
+        """`receipt` without the coroutine: the future of its commit (for the SMPP session,
+        which answers the deliver_sm from its done callback instead of a task per receipt)."""
         RECEIPTS.labels(event.state.value).inc()
-        await self._wait_for(event)
+        return self._queue(event)
 
     async def flush(self) -> None:
         """Wait until everything queued so far is written."""
-        await self._wait_for(None)
+        await self._queue(None)
 
-    async def _wait_for(self, event: _Event | None) -> None:
+    def _queue(self, event: _Event | None) -> "asyncio.Future[None]":
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.put((event, future))
-        await future
+        return future
 
     async def process(self, batch: list[_Item]) -> None:
         events = [event for event, _ in batch if event is not None]

@@ -6,7 +6,9 @@ keeps the link alive with enquire_link when idle, and unbinds gracefully.
 
 deliver_sm is acknowledged only after the callback returns: ESME_ROK when it returns None,
 the status it returns when it returns an int, ESME_RSYSERR when it raises. So a receipt the
-gateway failed to store is never acknowledged and the SMSC will deliver it again.
+gateway failed to store is never acknowledged and the SMSC will deliver it again. A callback may
+also return an awaitable of the same: a coroutine runs as a task, an `asyncio.Future` is only
+waited on (no task: the receipt path).
 
 Reconnecting is the dispatcher's job (see `reconnect.Backoff`); a session is one connection.
 """
@@ -16,7 +18,8 @@ import inspect
 import logging
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable
-from typing import Final, Literal, TypeAlias
+from functools import partial
+from typing import Any, Final, Literal, TypeAlias
 
 from smsgate.constants import SMPP_INTERFACE_VERSION
 from smsgate.smpp.codes import CommandId, CommandStatus
@@ -192,6 +195,10 @@ class EsmeSession(SmppSession):
             log.warning("%s: no on_deliver_sm callback; acknowledging and dropping", self.name)
             return DeliverSmResp()
         result = callback(pdu)  # an exception here is answered with ESME_RSYSERR
+        if isinstance(result, asyncio.Future):
+            answer: asyncio.Future[Pdu | None] = self._loop.create_future()
+            result.add_done_callback(partial(_deliver_sm_resp, answer))
+            return answer
         if inspect.isawaitable(result):
             return self._deliver_status(result)
         return DeliverSmResp(command_status=result or CommandStatus.ESME_ROK)
@@ -223,6 +230,18 @@ class EsmeSession(SmppSession):
             except SmppError as exc:  # generic_nack etc.: the peer is alive
                 log.info("%s: enquire_link answered with %s", self.name, exc)
                 self.last_received = self._loop.time()
+
+
+def _deliver_sm_resp(answer: "asyncio.Future[Pdu | None]", status: "asyncio.Future[Any]") -> None:
+    """Resolve `answer` with the deliver_sm_resp for a callback's finished `status` future."""
+    if answer.done():  # cancelled: the session is shutting down
+        return
+    if status.cancelled():
+        answer.cancel()
+    elif (exc := status.exception()) is not None:
+        answer.set_exception(exc)
+    else:
+        answer.set_result(DeliverSmResp(command_status=status.result() or CommandStatus.ESME_ROK))
 
 
 async def connect(

@@ -8,7 +8,9 @@ command_length, decodes them and
 * answers enquire_link and unbind itself (`handle_enquire_link`, `handle_unbind`);
 * passes every other request to `handle_request`, which may return the response PDU, None
   (it answers by itself, or not at all) or an awaitable of either. The response is sent with
-  the request's sequence number; a handler that raises is answered with ESME_RSYSERR.
+  the request's sequence number; a handler that raises is answered with ESME_RSYSERR. An
+  `asyncio.Future` is answered from a done callback, a coroutine from a task of its own: a
+  receipt's deliver_sm (thousands a second) costs a callback instead of a task.
 
 It never lets a bad frame crash the connection: an undecodable request is answered with its
 own response type (or generic_nack) carrying the error status, and the session carries on.
@@ -23,7 +25,8 @@ import asyncio
 import logging
 import struct
 from collections.abc import Awaitable
-from typing import Final, TypeAlias, cast
+from functools import partial
+from typing import Any, Final, TypeAlias, cast
 
 from smsgate.constants import SMPP_HEADER_LEN, SMPP_MAX_PDU_LEN, SMPP_MAX_SEQUENCE
 from smsgate.smpp.codes import RESPONSE_BIT, CommandStatus
@@ -96,7 +99,7 @@ class SmppSession(asyncio.Protocol):
         self._pending: dict[int, _Pending] = {}
         self._sweep: asyncio.TimerHandle | None = None  # one timer for all request timeouts
         self._sweep_at = 0.0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()  # handlers not answered yet
 
     # ------------------------------------------------------------------ asyncio.Protocol
 
@@ -351,9 +354,13 @@ class SmppSession(asyncio.Protocol):
         if isinstance(result, _PDU_TYPES):
             self.send(result, pdu.sequence_number)
             return
-        task = self._loop.create_task(self._finish(pdu, result))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if isinstance(result, asyncio.Future):
+            pending: asyncio.Future[Any] = result
+            pending.add_done_callback(partial(self._answer, pdu))
+        else:
+            pending = self._loop.create_task(self._finish(pdu, result))
+        self._tasks.add(pending)
+        pending.add_done_callback(self._tasks.discard)
 
     async def _finish(self, request: Pdu, result: Awaitable[Pdu | None]) -> None:
         try:
@@ -361,6 +368,20 @@ class SmppSession(asyncio.Protocol):
         except Exception:
             log.exception("%s: handler failed for %s", self.name, type(request).__name__)
             response = response_for(request.command_id, 0, CommandStatus.ESME_RSYSERR)
+        if response is not None:
+            self.send(response, request.sequence_number)
+
+    def _answer(self, request: Pdu, result: "asyncio.Future[Pdu | None]") -> None:
+        """`_finish` for a handler that returned a future (called when it is done)."""
+        if result.cancelled():  # shutting down, like a cancelled task: no answer
+            return
+        exc = result.exception()
+        response: Pdu | None
+        if exc is not None:
+            log.error("%s: handler failed for %s", self.name, type(request).__name__, exc_info=exc)
+            response = response_for(request.command_id, 0, CommandStatus.ESME_RSYSERR)
+        else:
+            response = result.result()
         if response is not None:
             self.send(response, request.sequence_number)
 

@@ -183,6 +183,57 @@ async def test_sync_callback_raising_is_answered_with_syserr(
     assert await sim.inject_mo("1", "2", b"x") == S.ESME_RSYSERR
 
 
+async def test_a_callback_future_is_answered_when_it_is_done(
+    smsc: SmscFactory, esme: EsmeFactory
+) -> None:
+    """The receipt path returns a future (no task per deliver_sm): None is ESME_ROK, an int
+    is that status, an exception is ESME_RSYSERR; and nothing is answered before it is done."""
+    sim = await smsc()
+    futures: asyncio.Queue[asyncio.Future[int | None]] = asyncio.Queue()
+
+    def store(pdu: DeliverSm) -> asyncio.Future[int | None]:
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        futures.put_nowait(future)
+        return future
+
+    session = await esme(sim, on_deliver_sm=store)
+    outcomes: list[int | Exception | None] = [None, S.ESME_RX_T_APPN, RuntimeError("disk gone")]
+    for outcome, expected in zip(
+        outcomes, [S.ESME_ROK, S.ESME_RX_T_APPN, S.ESME_RSYSERR], strict=True
+    ):
+        answer = asyncio.create_task(sim.inject_mo("1", "2", b"x"))
+        future = await futures.get()
+        assert not answer.done() and len(session._tasks) == 1  # waiting, and no task for it
+        assert not any(isinstance(pending, asyncio.Task) for pending in session._tasks)
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+        assert await answer == expected
+    assert not session._tasks
+
+
+async def test_unbind_waits_for_a_callback_future(smsc: SmscFactory, esme: EsmeFactory) -> None:
+    sim = await smsc()
+    futures: asyncio.Queue[asyncio.Future[None]] = asyncio.Queue()
+
+    def store(pdu: DeliverSm) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        futures.put_nowait(future)
+        return future
+
+    session = await esme(sim, on_deliver_sm=store)
+    answer = asyncio.create_task(sim.inject_mo("1", "2", b"x"))
+    future = await futures.get()
+    unbind = asyncio.create_task(session.unbind(timeout=10))
+    await asyncio.sleep(0)  # one loop step: unbind is now waiting for the handler
+    assert not unbind.done()
+    future.set_result(None)
+    assert await answer == S.ESME_ROK  # answered before the unbind closed the session
+    await unbind
+    assert not session.is_open
+
+
 async def test_nacked_receipt_is_redelivered(smsc: SmscFactory, esme: EsmeFactory) -> None:
     sim = await smsc(redeliver_delay=0.01)
     statuses = [S.ESME_RSYSERR, None]

@@ -1,5 +1,6 @@
 """Tests for delivery-receipt parsing and message-id matching."""
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -31,6 +32,17 @@ def test_standard_receipt() -> None:
         submit_date=datetime(2024, 1, 2, 15, 30),
         done_date=datetime(2024, 1, 2, 15, 31, 45),
     )
+
+
+def test_without_dates_only_the_dates_are_left_out() -> None:
+    assert parse_receipt(STANDARD, dates=False) == replace(
+        parse_receipt(STANDARD), submit_date=None, done_date=None
+    )
+
+
+@pytest.mark.parametrize("key", ["SUBMIT DATE", "Submit_Date", "submit\t date", "sUbMiT_dAtE"])
+def test_any_spelling_of_a_date_key(key: str) -> None:
+    assert parse_receipt(f"id:1 {key}:2401010000").submit_date == datetime(2024, 1, 1, 0, 0)
 
 
 def test_reordered_upper_case_extra_spaces_missing_fields() -> None:
