@@ -16,6 +16,10 @@ COMMIT_BATCH = Histogram(
 COMMIT_FAILURES = Counter("smsgate_commit_failures", "group-commit transactions that failed")
 SUBMITS = Counter("smsgate_smpp_submits", "submit_sm responses by result", ["connection", "result"])
 RECEIPTS = Counter("smsgate_receipts", "delivery receipts by state", ["state"])
+RECEIPTS_PARKED = Counter(
+    "smsgate_receipts_parked",
+    "receipts stored to wait for their part (again when a sweep still finds none)",
+)
 INBOUND = Counter("smsgate_inbound", "inbound (MO) messages by keyword", ["keyword"])
 RESENT_AFTER_RESTART = Counter(
     "smsgate_resent_after_restart", "messages found `sending` at start and queued again"

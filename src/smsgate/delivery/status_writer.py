@@ -26,7 +26,7 @@ from typing import Any
 from smsgate.constants import PARKED_SWEEP_BATCH, PARKED_SWEEP_SECONDS, PARKED_TTL_SECONDS
 from smsgate.domain.model import Status, rollup
 from smsgate.domain.receipt import ReceiptState, message_id_variants, normalise_message_id
-from smsgate.metrics import RECEIPTS
+from smsgate.metrics import RECEIPTS, RECEIPTS_PARKED
 from smsgate.store.batcher import Batcher
 from smsgate.store.database import Database
 from smsgate.store.hot_writer import HotWriter, Tx
@@ -114,9 +114,16 @@ class StatusWriter(Batcher[_Item]):
 
     def store_receipt(self, event: ReceiptIn) -> "asyncio.Future[None]":
         """`receipt` without the coroutine: the future of its commit (for the SMPP session,
-        which answers the deliver_sm from its done callback instead of a task per receipt)."""
+        which answers the deliver_sm from its done callback instead of a task per receipt).
+
+        The receipt is queued one loop step later, behind the callbacks already scheduled: a
+        submit_sm_resp read just before it (often in the same TCP segment) has its `PartSent`
+        queued by such a callback, and a receipt written before its part would be parked."""
         RECEIPTS.labels(event.state.value).inc()
-        return self._queue(event)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(self.put, (event, future))
+        return future
 
     async def flush(self) -> None:
         """Wait until everything queued so far is written."""
@@ -130,8 +137,7 @@ class StatusWriter(Batcher[_Item]):
     async def process(self, batch: list[_Item]) -> None:
         events = [event for event, _ in batch if event is not None]
         try:
-            if events:
-                await self._write(events)
+            parked = await self._write(events) if events else 0
         except Exception as exc:
             log.error("status write of %d events failed, will retry: %s", len(events), exc)
             # Receipts are refused (the SMSC is told to resend them); submit results are kept
@@ -145,12 +151,14 @@ class StatusWriter(Batcher[_Item]):
             self._items[:0] = [(e, None) for e, w in batch if e is not None and w is None]
             await asyncio.sleep(RETRY_DELAY_SECONDS)
             return
+        if parked:
+            RECEIPTS_PARKED.inc(parked)
         for _, waiter in batch:
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
 
-    async def _write(self, events: list[_Event]) -> None:
-        await self._hot.run(lambda tx: _write_events(tx, events, time.time()))
+    async def _write(self, events: list[_Event]) -> int:
+        return await self._hot.run(lambda tx: _write_events(tx, events, time.time()))
 
 
 def _fail(items: list[_Item], exc: Exception) -> None:
@@ -162,8 +170,9 @@ def _fail(items: list[_Item], exc: Exception) -> None:
 _FAIL_MESSAGE = "UPDATE messages SET status = {}, error = {}, updated_at = {} WHERE id = {}"
 
 
-def _write_events(tx: Tx, events: list[_Event], now: float) -> None:
-    """The status transaction: sent parts, failed messages, parked and new receipts."""
+def _write_events(tx: Tx, events: list[_Event], now: float) -> int:
+    """The status transaction: sent parts, failed messages, parked and new receipts. Returns
+    how many receipts it parked (matched no part)."""
     sent = [e for e in events if isinstance(e, PartSent)]
     failed = [e for e in events if isinstance(e, MessageFailed)]
     receipts = [e for e in events if isinstance(e, ReceiptIn)]
@@ -177,8 +186,7 @@ def _write_events(tx: Tx, events: list[_Event], now: float) -> None:
             positional(tx.postgres, _FAIL_MESSAGE),
             [(Status.FAILED.value, e.error[:255], now, e.message_id) for e in failed],
         )
-    if receipts:
-        _apply_receipts(tx, receipts, now)
+    return _apply_receipts(tx, receipts, now) if receipts else 0
 
 
 def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
@@ -269,7 +277,8 @@ def _unparked(tx: Tx, rows: list[tuple[Any, ...]]) -> list[ReceiptIn]:
     return [ReceiptIn(r[1], r[2], ReceiptState(r[3]), r[4], r[5]) for r in rows]
 
 
-def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
+def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> int:
+    """Match receipts to their parts and write them; park the rest. Returns how many parked."""
     keys = {(r.connection, v) for r in receipts for v in message_id_variants(r.smsc_id)}
     q = Query(tx.postgres)
     rows = tx.fetch(
@@ -332,6 +341,7 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float) -> None:
     _set_statuses(tx, single, now)
     if multi:
         _roll_up(tx, multi, now)
+    return len(parked)
 
 
 def _roll_up(tx: Tx, message_ids: set[str], now: float) -> None:

@@ -5,6 +5,7 @@ another node stored its part (found again by the periodic sweep). Both databases
 import asyncio
 import time
 
+from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
 from smsgate.bootstrap import Gateway
@@ -40,6 +41,11 @@ async def status(gateway: Gateway, message_id: str) -> str:
 async def parked(gateway: Gateway) -> int:
     async with gateway.db.reader.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(s.pending_receipts)) or 0)
+
+
+def parked_count() -> float:
+    """smsgate_receipts_parked so far (the registry is per test process)."""
+    return REGISTRY.get_sample_value("smsgate_receipts_parked_total") or 0.0
 
 
 async def test_a_part_recorded_twice_does_not_stop_later_writes(
@@ -121,3 +127,35 @@ async def test_in_one_batch_the_last_receipt_of_a_part_wins(
     assert parts == {x: "delivered", y: "enroute"}
     assert await status(gateway, x) == "delivered"
     assert await status(gateway, y) == "delivered"  # a later intermediate state does not undo it
+
+
+async def test_a_receipt_read_after_its_submit_response_is_not_parked(
+    gateway_factory: GatewayFactory, add_realm: AddRealm
+) -> None:
+    """The SMPP session hands over a receipt at once, while the dispatcher records the part
+    from a callback of the submit_sm_resp read just before it. A batch taken between the
+    two would park the receipt; `store_receipt` queues it behind that callback."""
+    gateway = await gateway_factory()
+    message_id = await queued(gateway, await add_realm(gateway, "acme"))
+    await gateway.writer.flush()
+    gateway.writer.put((None, None))  # the batcher is woken: it takes a batch next step
+    sent = PartSent(message_id, 1, "c1", "a1", last=True)
+    asyncio.get_running_loop().call_soon(gateway.writer.part_sent, sent)  # the resp's callback
+    before = parked_count()
+    await gateway.writer.store_receipt(ReceiptIn("c1", "a1", ReceiptState.DELIVERED, None))
+    assert parked_count() == before  # not even for one batch
+    assert (await status(gateway, message_id), await parked(gateway)) == ("delivered", 0)
+
+
+async def test_parked_receipts_are_counted(
+    gateway_factory: GatewayFactory, add_realm: AddRealm
+) -> None:
+    gateway = await gateway_factory()
+    message_id = await queued(gateway, await add_realm(gateway, "acme"))
+    before = parked_count()
+    await gateway.writer.receipt(ReceiptIn("c1", "b7", ReceiptState.DELIVERED, None))
+    assert parked_count() == before + 1
+    gateway.writer.part_sent(PartSent(message_id, 1, "c1", "b7", last=True))
+    await gateway.writer.flush()
+    assert parked_count() == before + 1  # matched: not parked again
+    assert (await status(gateway, message_id), await parked(gateway)) == ("delivered", 0)
