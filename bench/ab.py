@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict[str, Any]] = []
     with (
         checkout(args.base) as a_tree,
-        checkout(args.against) if args.against else _working_tree() as b_tree,
+        checkout(args.against) if args.against else nullcontext() as b_tree,
         tempfile.TemporaryDirectory() as tmp,
     ):
         trees = {"A": a_tree / "src", "B": b_tree / "src" if b_tree else None}
@@ -143,11 +143,6 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(data, indent=2))
     print(f"results in {path}")
     return 0
-
-
-@contextmanager
-def _working_tree() -> Iterator[None]:
-    yield None
 
 
 if __name__ == "__main__":

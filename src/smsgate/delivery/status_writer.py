@@ -127,12 +127,9 @@ class StatusWriter(Batcher[_Item]):
 
     async def flush(self) -> None:
         """Wait until everything queued so far is written."""
-        await self._queue(None)
-
-    def _queue(self, event: _Event | None) -> "asyncio.Future[None]":
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.put((event, future))
-        return future
+        self.put((None, future))
+        await future
 
     async def process(self, batch: list[_Item]) -> None:
         events = [event for event, _ in batch if event is not None]
