@@ -94,8 +94,11 @@ def one_run(src: Path | None, bench_args: list[str], json_path: Path) -> dict[st
 
 
 def revision(ref: str | None) -> str:
-    args = ["git", "rev-parse", "--short", ref or "HEAD"]
-    commit = subprocess.run(args, cwd=REPO, capture_output=True, text=True).stdout.strip()
+    args = ["git", "rev-parse", "--short", "--verify", f"{ref or 'HEAD'}^{{commit}}"]
+    found = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+    if found.returncode != 0:
+        raise SystemExit(f"error: {ref!r} is not a commit of this repository")
+    commit = found.stdout.strip()
     if ref is None:
         dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True)
         commit += " + working tree" if dirty.stdout.strip() else ""

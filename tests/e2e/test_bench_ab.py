@@ -31,6 +31,13 @@ def test_ratios_are_b_over_a_within_each_pair_whatever_its_order() -> None:
     assert summary["ratio_median"] == pytest.approx(1.3)
 
 
+def test_an_unknown_ref_is_a_clear_error() -> None:
+    command = [sys.executable, "-m", "bench.ab", "no-such-ref-xyz", "--pairs", "1"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: 'no-such-ref-xyz' is not a commit of this repository"
+
+
 @pytest.mark.slow
 def test_one_smoke_pair_of_head_against_the_working_tree(tmp_path: Path) -> None:
     if shutil.which("wrk") is None:
