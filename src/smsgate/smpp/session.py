@@ -9,8 +9,9 @@ command_length, decodes them and
 * passes every other request to `handle_request`, which may return the response PDU, None
   (it answers by itself, or not at all) or an awaitable of either. The response is sent with
   the request's sequence number; a handler that raises is answered with ESME_RSYSERR. An
-  `asyncio.Future` is answered from a done callback, a coroutine from a task of its own: a
-  receipt's deliver_sm (thousands a second) costs a callback instead of a task.
+  awaitable is answered from its done callback; a coroutine runs as a task of its own, an
+  `asyncio.Future` is only waited on: a receipt's deliver_sm (thousands a second) costs a
+  callback instead of a task.
 
 It never lets a bad frame crash the connection: an undecodable request is answered with its
 own response type (or generic_nack) carrying the error status, and the session carries on.
@@ -354,26 +355,15 @@ class SmppSession(asyncio.Protocol):
         if isinstance(result, _PDU_TYPES):
             self.send(result, pdu.sequence_number)
             return
-        if isinstance(result, asyncio.Future):
-            pending: asyncio.Future[Any] = result
-            pending.add_done_callback(partial(self._answer, pdu))
-        else:
-            pending = self._loop.create_task(self._finish(pdu, result))
+        # a future is only waited on; a coroutine runs as a task of its own
+        pending: asyncio.Future[Pdu | None] = asyncio.ensure_future(result, loop=self._loop)
+        pending.add_done_callback(partial(self._answer, pdu))
         self._tasks.add(pending)
         pending.add_done_callback(self._tasks.discard)
 
-    async def _finish(self, request: Pdu, result: Awaitable[Pdu | None]) -> None:
-        try:
-            response = await result
-        except Exception:
-            log.exception("%s: handler failed for %s", self.name, type(request).__name__)
-            response = response_for(request.command_id, 0, CommandStatus.ESME_RSYSERR)
-        if response is not None:
-            self.send(response, request.sequence_number)
-
     def _answer(self, request: Pdu, result: "asyncio.Future[Pdu | None]") -> None:
-        """`_finish` for a handler that returned a future (called when it is done)."""
-        if result.cancelled():  # shutting down, like a cancelled task: no answer
+        """Send the response of a handler that returned an awaitable, once it is done."""
+        if result.cancelled():  # shutting down: no answer
             return
         exc = result.exception()
         response: Pdu | None
