@@ -43,7 +43,11 @@ PARKED_SWEEP_SECONDS: Final = 10.0  # how often parked receipts are matched agai
 PARKED_SWEEP_BATCH: Final = 1000  # parked receipts looked at per sweep
 PARKED_TTL_SECONDS: Final = 3 * 24 * 3600  # a receipt matching no message for 3 days is dropped
 GROUP_COMMIT_MAX_BATCH: Final = 2000  # rows in one accept transaction; bounds commit latency
-ACCEPT_COMMITS_IN_FLIGHT: Final = 2  # accept batches handed to the writer before one commits
+# accept batches handed to the writer before one commits. A batch that finds every slot taken
+# waits for a loop turn after a commit and misses the writer round that starts meanwhile; at 2
+# that wait was 0.6 of the core's 2.7 ms per request (bench/README.md, "Sixth round"). A bound,
+# not a target: on PostgreSQL each one in flight holds a pooled connection (pool 10 + 10).
+ACCEPT_COMMITS_IN_FLIGHT: Final = 8
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000  # CLI and server share the file; wait rather than fail
 # rows per multi-row INSERT: SQLite allows 32766 parameters; 500 x 11 columns stays far below
 SQLITE_INSERT_CHUNK_ROWS: Final = 500

@@ -94,7 +94,7 @@ class Accepter(Batcher[_Pending]):
         on_committed: Callable[[Sequence[NewMessage]], None] | None = None,
         handoff: Handoff | None = None,
     ) -> None:
-        # two commits in flight: the next batch waits at the writer, not behind a loop turn
+        # several commits in flight: the next batch waits at the writer, not behind a loop turn
         super().__init__(max_batch=max_batch, in_flight=ACCEPT_COMMITS_IN_FLIGHT)
         self._writer = writer if writer is not None else HotWriter(db)
         self._on_committed = on_committed

@@ -18,11 +18,12 @@ async def gateway(gateway_factory: Callable[..., Awaitable[Gateway]]) -> Gateway
 @pytest.fixture
 async def accepter_factory() -> AsyncIterator[AccepterFactory]:
     """`await accepter_factory(gateway, **kwargs)`: a started Accepter on the gateway's database
-    and hot writer (the gateway closes that), stopped at teardown."""
+    and hot writer (the gateway closes that; `writer=` replaces it), stopped at teardown."""
     accepters: list[Accepter] = []
 
     async def make(gateway: Gateway, **kwargs: Any) -> Accepter:
-        accepter = Accepter(gateway.db, writer=gateway.hot, **kwargs)
+        kwargs.setdefault("writer", gateway.hot)
+        accepter = Accepter(gateway.db, **kwargs)
         accepters.append(accepter)
         await accepter.start()
         return accepter

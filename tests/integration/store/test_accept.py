@@ -4,6 +4,7 @@ same transaction, and a failed commit reports nothing as accepted."""
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar, cast
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from smsgate.settings import Settings
 from smsgate.store import schema as s
 from smsgate.store.accept import Accepter, Outcome
 from smsgate.store.errors import StoreUnavailable
+from smsgate.store.hot_writer import HotWriter, Tx
 from tests.integration.store.support import (
     AccepterFactory,
     count_rows,
@@ -24,6 +26,7 @@ from tests.integration.store.support import (
 )
 
 N = 500
+T = TypeVar("T")
 
 
 class Committed:
@@ -199,6 +202,46 @@ async def test_stop_commits_what_is_waiting_then_refuses(
     assert sorted(await stored_ids(gateway.db)) == sorted(m.id for m in batch)
     with pytest.raises(StoreUnavailable):
         await accepter.accept(new_message(a, "1002"))
+
+
+class GatedWriter:
+    """The gateway's hot writer behind a gate: counts the batches handed to it, and lets them
+    through to the real commit only once `gate` is set."""
+
+    def __init__(self, inner: HotWriter) -> None:
+        self._inner = inner
+        self.gate = asyncio.Event()
+        self.handed = 0
+
+    async def run(self, fn: Callable[[Tx], T]) -> T:
+        self.handed += 1
+        await self.gate.wait()
+        return await self._inner.run(fn)
+
+
+async def test_batches_reach_the_writer_while_earlier_commits_are_in_flight(
+    gateway: Gateway, realms: tuple[int, int], accepter_factory: AccepterFactory
+) -> None:
+    """A batch formed while commits are outstanding goes to the writer at once (up to
+    ACCEPT_COMMITS_IN_FLIGHT), where it joins the next round, instead of waiting in the event
+    loop until one of them has committed."""
+    a, _ = realms
+    gated = GatedWriter(gateway.hot)
+    accepter = await accepter_factory(gateway, writer=cast(HotWriter, gated))
+    batches = 4  # ACCEPT_COMMITS_IN_FLIGHT allows 8
+    messages = [new_message(a, "1001") for _ in range(batches)]
+    waiting = []
+    try:
+        for message in messages:  # one message per loop turn: one batch each
+            waiting.append(asyncio.ensure_future(accepter.accept(message)))
+            for _ in range(5):
+                await asyncio.sleep(0)
+        assert gated.handed == batches  # none committed yet, all handed over
+        assert not any(w.done() for w in waiting)  # nobody heard SUCCESS before the commit
+    finally:
+        gated.gate.set()  # else the accepter's stop would wait for these commits forever
+    assert await asyncio.gather(*waiting) == [Outcome.ACCEPTED] * batches
+    assert sorted(await stored_ids(gateway.db)) == sorted(m.id for m in messages)
 
 
 async def test_a_cancelled_waiter_does_not_disturb_its_batch(
