@@ -148,8 +148,15 @@ def parse_receipt(text: str, *, dates: bool = True) -> Receipt:
 
 
 def normalise_message_id(mid: str) -> str:
-    """Canonical id: stripped, lower-case, no leading zeros ("" or all zeros -> "0")."""
-    return mid.strip().lower().lstrip("0") or "0"
+    """Canonical id: stripped, lower-case, no leading zeros ("" or all zeros -> "0").
+
+    Zeros and whitespace are taken off the front until neither is left, so that the result is
+    its own canonical form ("0\r0" -> "0", not "\r0")."""
+    canonical = mid.strip().lower()
+    trimmed = canonical.lstrip("0").lstrip()
+    while trimmed != canonical:
+        canonical, trimmed = trimmed, trimmed.lstrip("0").lstrip()
+    return canonical or "0"
 
 
 def message_id_variants(mid: str) -> tuple[str, ...]:

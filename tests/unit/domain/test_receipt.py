@@ -184,6 +184,15 @@ def test_variants_cross_match(value: int) -> None:
     assert normalise_message_id(as_hex) in message_id_variants(as_dec)
 
 
+@pytest.mark.parametrize(
+    ("mid", "canonical"),
+    [("0\r0", "0"), ("00 0 12", "12"), (" 0A1 ", "a1"), ("000", "0"), ("", "0"), ("1 0", "1 0")],
+)
+def test_normalise_takes_zeros_and_whitespace_off_the_front(mid: str, canonical: str) -> None:
+    assert normalise_message_id(mid) == canonical
+    assert normalise_message_id(canonical) == canonical
+
+
 @given(st.text())
 def test_normalise_is_idempotent(mid: str) -> None:
     once = normalise_message_id(mid)
