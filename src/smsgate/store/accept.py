@@ -3,7 +3,7 @@
 Every api_web request that passed validation hands its message to `Accepter.accept` and waits.
 A single committer task takes everything that is waiting, and in ONE transaction re-reads the
 opt-out list for the whole batch and inserts the messages that are not opted out. Only after
-that transaction has committed (on SQLite: WAL + synchronous=FULL, so it is on disk) do the
+that transaction has committed and is on disk (on SQLite: the WAL synced, ADR 0006) do the
 waiting requests learn their result. If the transaction fails, every request in the batch gets
 `StoreUnavailable` and none of them is told SUCCESS.
 

@@ -6,9 +6,9 @@ loop is busy serving requests. Under load that, not the disk, limited throughput
 loop thread idle, p50 latency of tens of ms while fsync takes 0.2 ms). So a hot transaction is
 written as ONE plain function over a small `Tx` interface, and:
 
-- on SQLite it runs on a dedicated thread that owns one stdlib `sqlite3` connection (WAL,
-  `synchronous=FULL`), together with every other hot transaction waiting at that moment, in
-  one commit (`store/sqlite_writer.py`): one hop and one fsync per round;
+- on SQLite it runs on a dedicated thread that owns one stdlib `sqlite3` connection (WAL),
+  together with every other hot transaction waiting at that moment, in one commit
+  (`store/sqlite_writer.py`): one hop per round, and the WAL synced behind the writer;
 - on PostgreSQL it runs through SQLAlchemy's `run_sync` on the asyncpg engine (asyncpg is
   native asyncio, so there are no thread hops to save).
 

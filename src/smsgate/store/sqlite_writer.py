@@ -1,4 +1,4 @@
-"""The SQLite write thread: every hot transaction that is waiting, in one commit.
+"""The SQLite write thread: every hot transaction that is waiting, in one commit, synced behind.
 
 SQLite has one writer at a time, and each commit with `synchronous=FULL` costs an fsync and a
 trip through the GIL back to the event loop. Accepts, claims and status writes come from three
@@ -8,17 +8,32 @@ ONE `BEGIN IMMEDIATE ... COMMIT`, each job inside its own SAVEPOINT:
 
 - a job that raises is rolled back to its savepoint and only its caller gets the exception;
   the jobs before and after it still commit;
-- nobody hears a result before the COMMIT has returned (the WAL is on disk), so a job's
-  result means exactly what it meant as a transaction of its own;
 - if the COMMIT itself fails, every job of the round gets that exception;
-- the results of a round go back to the event loop in one `call_soon_threadsafe`.
+- nobody hears a result before the round is on disk, so a job's result means exactly what it
+  meant as a transaction of its own;
+- the results go back to the event loop in one `call_soon_threadsafe` per loop.
+
+"On disk" is not the COMMIT's own fsync (ADR 0006). The connection commits with
+`synchronous=NORMAL`, which in WAL mode appends the round's frames to the WAL without syncing
+it (checkpoints still sync, as with FULL). A second thread, the syncer, then runs `fdatasync`
+on the WAL file and only after it has returned hands the results out. While it syncs, the
+writer already runs the next round, and one fdatasync covers every round committed before it
+began: the disk's latency leaves the writer's path. The WAL is appended in order and recovery
+keeps its valid prefix, so what a crash keeps is always every round up to some point, and every
+round whose results were handed out is in it. A failed fdatasync fails every job it covered
+(their rows may still be there after a restart: at-least-once, never a SUCCESS not on disk).
+The WAL file keeps its inode while this connection is open (SQLite deletes it only when the
+last connection closes), so one descriptor, opened after the first commit, serves. A database
+that is not in WAL mode (`:memory:`) commits with FULL and has no syncer.
 
 Written by hand because no library does this: aiosqlite runs statements one at a time on a
-thread per connection, with one loop wake-up per statement, which is what this replaces.
+thread per connection, with one loop wake-up per statement, and neither it nor the stdlib's
+`sqlite3` can sync a commit anywhere but inside it.
 """
 
 import asyncio
 import contextlib
+import os
 import queue
 import sqlite3
 import threading
@@ -39,16 +54,20 @@ _STOP = None
 
 
 class SqliteWriteThread:
-    """Runs `fn(connection)` jobs in coalesced transactions; see the module docstring."""
+    """Runs `fn(connection)` jobs in coalesced transactions; see the module docstring.
 
-    def __init__(self, path: str) -> None:
+    `sync` is what makes the WAL durable (`os.fdatasync`); tests pass one that records or fails.
+    """
+
+    def __init__(self, path: str, *, sync: Callable[[int], None] = os.fdatasync) -> None:
         self._path = path
+        self._sync = sync
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` inside a committed transaction and return its result (or raise)."""
+        """Run `fn` inside a transaction and return its result (or raise) once it is on disk."""
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -68,7 +87,8 @@ class SqliteWriteThread:
         self._jobs.put(_STOP)
         await asyncio.get_running_loop().run_in_executor(None, thread.join)
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> tuple[sqlite3.Connection, bool]:
+        """The connection, and whether it is in WAL mode (synced by the syncer)."""
         conn = sqlite3.connect(
             self._path,
             isolation_level=None,
@@ -76,13 +96,19 @@ class SqliteWriteThread:
             timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
             cached_statements=SQLITE_CACHED_STATEMENTS,
         )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
+        try:
+            wal = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+            conn.execute(f"PRAGMA synchronous={'NORMAL' if wal else 'FULL'}")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn, wal
 
     def _main(self) -> None:
         conn: sqlite3.Connection | None = None
+        wal = False
+        syncer: _Syncer | None = None
         try:
             while True:
                 first = self._jobs.get()
@@ -101,16 +127,72 @@ class SqliteWriteThread:
                     jobs.append(job)
                 if conn is None:
                     try:
-                        conn = self._connect()
+                        conn, wal = self._connect()
                     except Exception as exc:  # e.g. the disk is gone: fail them, try again later
                         _post([(future, False, exc) for _, future in jobs])
                         continue
-                _post(_round(conn, jobs))
+                outcomes = _round(conn, jobs)
+                if wal and syncer is None:
+                    try:  # the WAL file exists once something was committed to it
+                        syncer = _Syncer(os.open(f"{self._path}-wal", os.O_RDONLY), self._sync)
+                    except OSError as exc:  # cannot sync: this round is not known to be on disk
+                        outcomes = [(f, False, exc if ok else v) for f, ok, v in outcomes]
+                if syncer is not None:
+                    syncer.put(outcomes)
+                else:
+                    _post(outcomes)
                 if stop:
                     return
         finally:
+            if syncer is not None:
+                syncer.close()  # every round's results are out before the connection closes
             if conn is not None:
                 conn.close()
+
+
+class _Syncer:
+    """fdatasync of the WAL, then the results of every round it covered, on a thread of its own."""
+
+    def __init__(self, fd: int, sync: Callable[[int], None]) -> None:
+        self._fd = fd
+        self._sync = sync
+        self._rounds: queue.SimpleQueue[list[_Outcome] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._main, name="smsgate-sqlite-sync", daemon=True)
+        self._thread.start()
+
+    def put(self, outcomes: list[_Outcome]) -> None:
+        """The outcomes of a round whose COMMIT has returned: hand them out once synced."""
+        self._rounds.put(outcomes)
+
+    def close(self) -> None:
+        """Sync and hand out what was put, then end the thread and close the descriptor."""
+        self._rounds.put(_STOP)
+        self._thread.join()
+        os.close(self._fd)
+
+    def _main(self) -> None:
+        while True:
+            first = self._rounds.get()
+            if first is _STOP:
+                return
+            outcomes = list(first)
+            stop = False
+            while True:
+                try:
+                    more = self._rounds.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                outcomes.extend(more)
+            try:
+                self._sync(self._fd)
+            except OSError as exc:  # not known to be on disk: nobody may hear success
+                outcomes = [(f, False, exc if ok else v) for f, ok, v in outcomes]
+            _post(outcomes)
+            if stop:
+                return
 
 
 def _round(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:
@@ -134,8 +216,17 @@ def _post(outcomes: list[_Outcome]) -> None:
 
 
 def _transaction(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:
-    outcomes: list[_Outcome] = []
     conn.execute("BEGIN IMMEDIATE")
+    if len(jobs) == 1:  # alone in its round, the job needs no savepoint: two statements fewer
+        fn, future = jobs[0]
+        try:
+            value = fn(conn)
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            return [(future, False, exc)]
+        conn.execute("COMMIT")
+        return [(future, True, value)]
+    outcomes: list[_Outcome] = []
     for fn, future in jobs:
         conn.execute("SAVEPOINT job")
         try:

@@ -1,7 +1,9 @@
-"""SQLite settings that make SUCCESS mean "on disk": WAL, synchronous=FULL, one writer.
+"""SQLite settings that make SUCCESS mean "on disk": WAL, a synced commit, one writer.
 
-Both write paths are checked: the SQLAlchemy writer engine (admin writes) and the hot writer's
-own connection (group commit, claims, status writes).
+Both write paths are checked: the SQLAlchemy writer engine (admin writes, synchronous=FULL) and
+the hot writer's own connection (group commit, claims, status writes: synchronous=NORMAL, its
+WAL synced by the writer's syncer before any result is out; tests/integration/store/
+test_sqlite_writer.py).
 """
 
 import sqlite3
@@ -81,13 +83,14 @@ async def hot(sqlite_db: tuple[Database, Path]) -> AsyncIterator[HotWriter]:
 
 
 async def test_hot_writer_connection_is_durable(hot: HotWriter) -> None:
-    """The connection that commits accepted messages: WAL and synchronous=FULL."""
+    """The connection that commits accepted messages: WAL, and synchronous=NORMAL because the
+    write thread syncs the WAL itself after each COMMIT (store/sqlite_writer.py)."""
 
     def pragmas(tx: Tx) -> list[object]:
         names = ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
         return [tx.fetch(f"PRAGMA {name}")[0][0] for name in names]
 
-    assert await hot.run(pragmas) == ["wal", 2, SQLITE_BUSY_TIMEOUT_MS, 1]
+    assert await hot.run(pragmas) == ["wal", 1, SQLITE_BUSY_TIMEOUT_MS, 1]
 
 
 async def test_hot_writer_holds_the_write_lock_for_its_whole_transaction(

@@ -1,10 +1,14 @@
-"""The SQLite write thread: jobs that wait together commit together, each in its own savepoint.
+"""The SQLite write thread: jobs that wait together commit together, each in its own savepoint,
+and hear their results only once the syncer has synced the WAL behind the writer.
 
 To put several jobs in one round deterministically, the first job blocks the thread until the
-others are queued (`Gate`); the thread then takes all of them at once.
+others are queued (`Gate`); the thread then takes all of them at once. To see what happens
+while the WAL is synced, `Sync` stands in for `os.fdatasync` and can hold the syncer.
 """
 
 import asyncio
+import errno
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -169,3 +173,141 @@ async def test_a_database_that_cannot_be_opened_fails_each_job_and_is_retried(
         assert await thread.run(lambda c: c.execute("SELECT 1").fetchone()) == (1,)
     finally:
         await thread.close()
+
+
+async def test_a_lone_failing_job_leaves_nothing_behind(
+    writer: tuple[SqliteWriteThread, Path],
+) -> None:
+    """Alone in its round a job runs without a savepoint: its failure rolls back the round."""
+    thread, path = writer
+
+    def half_then_fail(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t (x) VALUES (1)")
+        raise ValueError("after a write")
+
+    with pytest.raises(ValueError, match="after a write"):
+        await thread.run(half_then_fail)
+    assert rows(path) == []
+    assert await thread.run(insert(2)) == 1
+    assert rows(path) == [2]
+
+
+class Sync:
+    """`os.fdatasync` with a window: records the file it syncs, can hold the syncer until
+    `release()` and fail once (`fail_next`); otherwise it really syncs."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.entered = threading.Event()
+        self.fail_next: OSError | None = None
+        self._go = threading.Event()
+        self._go.set()
+
+    def hold(self) -> None:
+        self.entered.clear()
+        self._go.clear()
+
+    def release(self) -> None:
+        self._go.set()
+
+    def __call__(self, fd: int) -> None:
+        self.paths.append(os.readlink(f"/proc/self/fd/{fd}"))
+        self.entered.set()
+        self._go.wait(10)
+        if self.fail_next is not None:
+            failure, self.fail_next = self.fail_next, None
+            raise failure
+        os.fdatasync(fd)
+
+
+def wal_of(path: Path) -> str:
+    return os.path.realpath(f"{path}-wal")
+
+
+@pytest.fixture
+async def synced(tmp_path: Path) -> AsyncIterator[tuple[SqliteWriteThread, Path, Sync]]:
+    path = tmp_path / "s.db"
+    sync = Sync()
+    thread = SqliteWriteThread(str(path), sync=sync)
+    await thread.run(lambda c: c.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)"))
+    try:
+        yield thread, path, sync
+    finally:
+        sync.release()
+        await thread.close()
+
+
+async def test_a_result_waits_for_the_sync_of_the_wal(
+    synced: tuple[SqliteWriteThread, Path, Sync],
+) -> None:
+    """The COMMIT alone is not enough: nobody hears a result until the WAL file is synced."""
+    thread, path, sync = synced
+    sync.hold()
+    pending = asyncio.ensure_future(thread.run(insert(1)))
+    await asyncio.to_thread(sync.entered.wait, 10)
+    assert rows(path) == [1]  # committed: another connection sees it ...
+    assert not pending.done()  # ... but it is not on disk yet, so its caller waits
+    sync.release()
+    assert await pending == 1
+    assert set(sync.paths) == {wal_of(path)}
+
+
+async def test_the_next_round_runs_while_the_wal_syncs(
+    synced: tuple[SqliteWriteThread, Path, Sync],
+) -> None:
+    """The writer does not wait for the disk: round two runs while round one is synced, and
+    its result too waits for a sync."""
+    thread, path, sync = synced
+    sync.hold()
+    first = asyncio.ensure_future(thread.run(insert(1)))
+    await asyncio.to_thread(sync.entered.wait, 10)
+    ran = threading.Event()
+
+    def second_job(conn: sqlite3.Connection) -> int:
+        ran.set()
+        return int(conn.execute("INSERT INTO t (x) VALUES (2)").rowcount)
+
+    second = asyncio.ensure_future(thread.run(second_job))
+    assert await asyncio.to_thread(ran.wait, 10)
+    assert not first.done() and not second.done()
+    sync.release()
+    assert await asyncio.gather(first, second) == [1, 1]
+    assert rows(path) == [1, 2]
+
+
+async def test_a_failed_sync_fails_the_jobs_it_covered(
+    synced: tuple[SqliteWriteThread, Path, Sync],
+) -> None:
+    """A job whose sync failed hears the error, never success; its row may still be there
+    (at-least-once), and the next round syncs and succeeds as usual."""
+    thread, path, sync = synced
+    sync.fail_next = OSError(errno.EIO, "Input/output error")
+    with pytest.raises(OSError, match="Input/output error"):
+        await thread.run(insert(1))
+    assert await thread.run(insert(2)) == 1
+    assert rows(path) == [1, 2]
+
+
+async def test_the_wal_synced_is_the_live_one_after_outside_checkpoints(
+    synced: tuple[SqliteWriteThread, Path, Sync],
+) -> None:
+    """Another connection truncating the WAL does not replace the file: the descriptor the
+    syncer opened once still names the WAL the writer appends to."""
+    thread, path, sync = synced
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+    finally:
+        other.close()
+    assert await thread.run(insert(1)) == 1
+    assert sync.paths[-1] == wal_of(path)  # not "... (deleted)"
+
+
+async def test_a_database_not_in_wal_mode_commits_with_full_and_no_syncer() -> None:
+    sync = Sync()
+    thread = SqliteWriteThread(":memory:", sync=sync)
+    try:
+        assert await thread.run(lambda c: c.execute("PRAGMA synchronous").fetchone()) == (2,)
+    finally:
+        await thread.close()
+    assert sync.paths == []
