@@ -1,10 +1,11 @@
 """The SQLite write thread: every hot transaction that is waiting, in one commit, synced behind.
 
-SQLite has one writer at a time, and each commit with `synchronous=FULL` costs an fsync and a
-trip through the GIL back to the event loop. Accepts, claims and status writes come from three
+SQLite has one writer at a time, and each durable commit costs an fsync and a trip through
+the GIL back to the event loop. Accepts, claims and status writes come from three
 independent batchers, so under load there is nearly always more than one of them waiting. This
 thread takes every job that is waiting (up to `SQLITE_MAX_JOBS_PER_COMMIT`) and runs them in
-ONE `BEGIN IMMEDIATE ... COMMIT`, each job inside its own SAVEPOINT:
+ONE `BEGIN IMMEDIATE ... COMMIT`, each job inside its own SAVEPOINT (a job alone in its round
+needs none: the transaction is its savepoint):
 
 - a job that raises is rolled back to its savepoint and only its caller gets the exception;
   the jobs before and after it still commit;
@@ -47,6 +48,7 @@ from smsgate.constants import (
 )
 
 T = TypeVar("T")
+X = TypeVar("X")
 
 _Job = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 _Outcome = tuple["asyncio.Future[Any]", bool, Any]  # (future, succeeded, value or exception)
@@ -114,17 +116,7 @@ class SqliteWriteThread:
                 first = self._jobs.get()
                 if first is _STOP:
                     return
-                jobs = [first]
-                stop = False
-                while len(jobs) < SQLITE_MAX_JOBS_PER_COMMIT:
-                    try:
-                        job = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if job is _STOP:
-                        stop = True
-                        break
-                    jobs.append(job)
+                jobs, stop = _with_waiting(self._jobs, first, SQLITE_MAX_JOBS_PER_COMMIT)
                 if conn is None:
                     try:
                         conn, wal = self._connect()
@@ -136,7 +128,7 @@ class SqliteWriteThread:
                     try:  # the WAL file exists once something was committed to it
                         syncer = _Syncer(os.open(f"{self._path}-wal", os.O_RDONLY), self._sync)
                     except OSError as exc:  # cannot sync: this round is not known to be on disk
-                        outcomes = [(f, False, exc if ok else v) for f, ok, v in outcomes]
+                        outcomes = _failed(outcomes, exc)
                 if syncer is not None:
                     syncer.put(outcomes)
                 else:
@@ -175,24 +167,37 @@ class _Syncer:
             first = self._rounds.get()
             if first is _STOP:
                 return
-            outcomes = list(first)
-            stop = False
-            while True:
-                try:
-                    more = self._rounds.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stop = True
-                    break
-                outcomes.extend(more)
+            rounds, stop = _with_waiting(self._rounds, first)
+            outcomes = [outcome for round_ in rounds for outcome in round_]
             try:
                 self._sync(self._fd)
             except OSError as exc:  # not known to be on disk: nobody may hear success
-                outcomes = [(f, False, exc if ok else v) for f, ok, v in outcomes]
+                outcomes = _failed(outcomes, exc)
             _post(outcomes)
             if stop:
                 return
+
+
+def _with_waiting(
+    items: "queue.SimpleQueue[X | None]", first: X, limit: int | None = None
+) -> tuple[list[X], bool]:
+    """`first` and the items waiting behind it (at most `limit` in all), and whether the stop
+    mark was among them."""
+    taken = [first]
+    while limit is None or len(taken) < limit:
+        try:
+            item = items.get_nowait()
+        except queue.Empty:
+            break
+        if item is _STOP:
+            return taken, True
+        taken.append(item)
+    return taken, False
+
+
+def _failed(outcomes: list[_Outcome], exc: BaseException) -> list[_Outcome]:
+    """`outcomes` with every success turned into `exc` (a failure keeps its own exception)."""
+    return [(future, False, exc if ok else value) for future, ok, value in outcomes]
 
 
 def _round(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:
