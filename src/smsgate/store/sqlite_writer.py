@@ -34,10 +34,12 @@ thread per connection, with one loop wake-up per statement, and neither it nor t
 
 import asyncio
 import contextlib
+import logging
 import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -46,7 +48,9 @@ from smsgate.constants import (
     SQLITE_CACHED_STATEMENTS,
     SQLITE_MAX_JOBS_PER_COMMIT,
 )
+from smsgate.metrics import SQLITE_SYNC_FAILURES, SQLITE_SYNC_SECONDS
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 X = TypeVar("X")
 
@@ -169,10 +173,15 @@ class _Syncer:
                 return
             rounds, stop = _with_waiting(self._rounds, first)
             outcomes = [outcome for round_ in rounds for outcome in round_]
+            started = time.perf_counter()
             try:
                 self._sync(self._fd)
             except OSError as exc:  # not known to be on disk: nobody may hear success
+                SQLITE_SYNC_FAILURES.inc()
+                log.error("fdatasync of the WAL failed, %d jobs fail: %s", len(outcomes), exc)
                 outcomes = _failed(outcomes, exc)
+            else:
+                SQLITE_SYNC_SECONDS.observe(time.perf_counter() - started)
             _post(outcomes)
             if stop:
                 return

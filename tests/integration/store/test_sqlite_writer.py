@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from smsgate.store.sqlite_writer import SqliteWriteThread
 
@@ -220,6 +221,10 @@ class Sync:
         os.fdatasync(fd)
 
 
+def sample(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
 def wal_of(path: Path) -> str:
     return os.path.realpath(f"{path}-wal")
 
@@ -247,9 +252,11 @@ async def test_a_result_waits_for_the_sync_of_the_wal(
     await asyncio.to_thread(sync.entered.wait, 10)
     assert rows(path) == [1]  # committed: another connection sees it ...
     assert not pending.done()  # ... but it is not on disk yet, so its caller waits
+    syncs = sample("smsgate_sqlite_wal_sync_seconds_count")
     sync.release()
     assert await pending == 1
     assert set(sync.paths) == {wal_of(path)}
+    assert sample("smsgate_sqlite_wal_sync_seconds_count") == syncs + 1
 
 
 async def test_the_next_round_runs_while_the_wal_syncs(
@@ -276,16 +283,20 @@ async def test_the_next_round_runs_while_the_wal_syncs(
 
 
 async def test_a_failed_sync_fails_the_jobs_it_covered(
-    synced: tuple[SqliteWriteThread, Path, Sync],
+    synced: tuple[SqliteWriteThread, Path, Sync], caplog: pytest.LogCaptureFixture
 ) -> None:
     """A job whose sync failed hears the error, never success; its row may still be there
-    (at-least-once), and the next round syncs and succeeds as usual."""
+    (at-least-once), and the next round syncs and succeeds as usual. The failure is logged and
+    counted, for the operator: it means a failing disk."""
     thread, path, sync = synced
+    failures = sample("smsgate_sqlite_wal_sync_failures_total")
     sync.fail_next = OSError(errno.EIO, "Input/output error")
     with pytest.raises(OSError, match="Input/output error"):
         await thread.run(insert(1))
     assert await thread.run(insert(2)) == 1
     assert rows(path) == [1, 2]
+    assert sample("smsgate_sqlite_wal_sync_failures_total") == failures + 1
+    assert [r.levelname for r in caplog.records if "fdatasync" in r.getMessage()] == ["ERROR"]
 
 
 async def test_the_wal_synced_is_the_live_one_after_outside_checkpoints(
