@@ -23,8 +23,12 @@ NATIONAL_LONG_CODE = "2016270155"  # a long code registered nationally, before 0
 LONG_CODE = "12016270155"
 PHONE = "12065551212"
 OTHER = "12065553434"
-SPELLINGS = ["12065551212", "2065551212", " 12065551212", "0012065551212", "01112065551212"]
-OTHER_SPELLINGS = ["12065553434", "2065553434", "0012065553434", "01112065553434"]
+THIRD = "12065557878"
+
+
+def spellings(key: str) -> list[str]:
+    """The ways api_web may be sent the NANP phone `key` (11 digits)."""
+    return [key, key[1:], " " + key, "00" + key, "011" + key]
 
 
 @pytest.fixture
@@ -50,6 +54,8 @@ async def _before_0004(db: Database) -> int:
     await optouts.add(realm_id, "01112065551212", source="mo")
     # one sender code only, under its old spelling
     await optouts.add(realm_id, "01112065553434", NATIONAL_LONG_CODE, source="mo")
+    # realm-wide, stored in one spelling only
+    await optouts.add(realm_id, "0012065557878", source="cli")
     now = time.time()
     async with db.writer.begin() as conn:
         await conn.execute(
@@ -107,8 +113,10 @@ async def test_stored_spellings_become_keys_and_duplicates_merge(db: Database) -
     assert [row[1:] for row in opt_outs] == [
         (PHONE, REALM_WIDE, "import"),  # of three spellings, the one already a key is kept
         (OTHER, LONG_CODE, "mo"),
+        (THIRD, REALM_WIDE, "cli"),
     ]
-    assert ledger == [(PHONE, REALM_WIDE)] * 3 + [(OTHER, LONG_CODE)]  # the history stays
+    # the history stays
+    assert ledger == [(PHONE, REALM_WIDE)] * 3 + [(OTHER, LONG_CODE), (THIRD, REALM_WIDE)]
     assert messages == [(OTHER, LONG_CODE)]
     assert inbound == [(OTHER, LONG_CODE), ("Carrier", LONG_CODE)]
 
@@ -136,15 +144,16 @@ async def test_an_opt_out_stored_before_blocks_every_spelling_after(
         )
         return await api_web.handle(args, None)
 
-    for code in (SHORT, NATIONAL_LONG_CODE, LONG_CODE):
-        for phone in SPELLINGS:
-            reason = f"Phone {phone.strip()} has opted out of sender code "
-            line, result = await reply(phone, code)
-            assert (line.startswith(f"FAILURE: {reason}"), result) == (True, "opted_out"), phone
-    for code in (NATIONAL_LONG_CODE, LONG_CODE):  # the sender code's opt-out, either spelling
-        for phone in OTHER_SPELLINGS:
-            assert await reply(phone, code) == (
-                f"FAILURE: Phone {phone} has opted out of sender code {LONG_CODE}",
-                "opted_out",
-            )
+    for key, codes in (
+        (PHONE, (SHORT, NATIONAL_LONG_CODE, LONG_CODE)),  # realm-wide, merged
+        (THIRD, (SHORT, NATIONAL_LONG_CODE, LONG_CODE)),  # realm-wide, stored as 00...
+        (OTHER, (NATIONAL_LONG_CODE, LONG_CODE)),  # the long code only, either spelling of it
+    ):
+        for code in codes:
+            stored = LONG_CODE if code == NATIONAL_LONG_CODE else code
+            for phone in spellings(key):
+                assert await reply(phone, code) == (
+                    f"FAILURE: Phone {phone.strip()} has opted out of sender code {stored}",
+                    "opted_out",
+                ), (phone, code)
     assert await reply(OTHER, SHORT) == (send.success(), "accepted")  # not that scope
