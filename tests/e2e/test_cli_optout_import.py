@@ -119,28 +119,28 @@ async def _import_on_a_terminal(data_dir: Path, path: Path) -> tuple[str, bytes]
                 return
             shown.extend(chunk)
 
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _MEASURED,
+        "optout",
+        "import",
+        "big",
+        str(path),
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=clean_env(data_dir, TERM="xterm", COLUMNS="100"),
+    )
+    os.close(terminal)
+    reader = asyncio.create_task(asyncio.to_thread(drain))
     try:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            _MEASURED,
-            "optout",
-            "import",
-            "big",
-            str(path),
-            stdout=subprocess.PIPE,
-            stderr=terminal,
-            env=clean_env(data_dir, TERM="xterm", COLUMNS="100"),
-        )
-        os.close(terminal)
-        terminal = -1
-        reader = asyncio.create_task(asyncio.to_thread(drain))
         async with asyncio.timeout(300):
             out, _ = await process.communicate()
-        await reader
     finally:
-        if terminal >= 0:
-            os.close(terminal)
+        if process.returncode is None:  # timed out: stop it, the terminal then closes
+            process.kill()
+            await process.wait()
+        await reader
         os.close(controller)
     assert process.returncode == 0, shown.decode(errors="replace")
     return out.decode(), bytes(shown)
