@@ -2,17 +2,15 @@
 that become one are merged, and an opt-out stored in any spelling still blocks every spelling."""
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import insert, select
 
 from smsgate.auth.passwords import hash_password
 from smsgate.domain import send
 from smsgate.http.api_web import ApiWeb
 from smsgate.store import schema as s
-from smsgate.store.database import Database, open_database
+from smsgate.store.database import Database
 from smsgate.store.migrate import downgrade, upgrade
 from smsgate.store.optouts import REALM_WIDE, OptOutStore
 from smsgate.store.realms import RealmStore
@@ -29,15 +27,6 @@ THIRD = "12065557878"
 def spellings(key: str) -> list[str]:
     """The ways api_web may be sent the NANP phone `key` (11 digits)."""
     return [key, key[1:], " " + key, "00" + key, "011" + key]
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = open_database(database_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def _before_0004(db: Database) -> int:
