@@ -153,7 +153,7 @@ def build(
     listener: QueueListener | None = None
     realms = RealmStore(db)
     optouts = OptOutStore(db)
-    senders = SenderDirectory(realms)
+    senders = SenderDirectory(realms, region=settings.resolved_default_region)
     hot = HotWriter(db)  # one write connection for every hot transaction (SQLite: one writer)
     writer = StatusWriter(db, writer=hot)
     simulator: SmscSimulator | None = None
@@ -170,11 +170,11 @@ def build(
             db,
             senders,
             optouts,
-            default_country_code=settings.default_country_code,
+            default_region=settings.resolved_default_region,
             on_reply=lambda replies: dispatcher.enqueue(replies) if dispatcher else None,
         )
 
-        def on_deliver(connection: str, pdu: DeliverSm) -> Awaitable[None] | None:
+        def on_deliver(connection: str, pdu: DeliverSm) -> Awaitable[int | None] | None:
             if not is_receipt(pdu):
                 return inbound.handle(connection, pdu)
             receipt = to_receipt(connection, pdu)

@@ -30,6 +30,7 @@ ESM_CLASS_RECEIPT: Final = 0x04  # deliver_sm carries an SMSC delivery receipt
 REGISTERED_DELIVERY_FINAL: Final = 0x01  # request a receipt on final outcome
 SMPP_INTERFACE_VERSION: Final = 0x34  # interface_version sent in bind: SMPP 3.4
 SMPP_MAX_SHORT_MESSAGE: Final = 254  # sm_length limit (5.2.21); longer data needs message_payload
+MAX_ALPHANUMERIC_SENDER: Final = 11  # GSM 03.40 TP-OA: an alphanumeric address of 11 characters
 
 # --- Authentication ---
 AUTH_CACHE_TTL_SECONDS: Final = 300.0  # a verified (realm, password) pair skips argon2 this long

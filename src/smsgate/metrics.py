@@ -29,6 +29,10 @@ RECEIPTS_PARKED = Counter(
     "receipts stored to wait for their part (again when a sweep still finds none)",
 )
 INBOUND = Counter("smsgate_inbound", "inbound (MO) messages by keyword", ["keyword"])
+MO_POSSIBLE_OPTOUT = Counter(
+    "smsgate_mo_possible_optout",
+    "inbound messages that are no keyword but mention a stop word later on: review them",
+)
 RESENT_AFTER_RESTART = Counter(
     "smsgate_resent_after_restart", "messages found `sending` at start and queued again"
 )

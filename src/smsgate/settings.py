@@ -11,6 +11,13 @@ from pathlib import Path
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from smsgate.domain.phone import (
+    DEFAULT_REGION,
+    country_code,
+    region_error,
+    region_for_country_code,
+)
+
 
 class Settings(BaseSettings):
     """Process settings. Connections and routing live in the TOML file named by `config`."""
@@ -22,7 +29,11 @@ class Settings(BaseSettings):
     config: Path | None = None  # TOML file with [[smpp]] connections
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
-    default_country_code: str = Field(default="1", pattern=r"^[0-9]{1,3}$")
+    # Phone numbers written without a country code are numbers of this region (ISO 3166, e.g.
+    # US, GB; libphonenumber's numbering plans). SMSGATE_DEFAULT_COUNTRY_CODE, the older setting,
+    # names the country code's main region instead ("44" -> GB). Default: US.
+    default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    default_country_code: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,2}$")
     log_level: str = "info"
     # Simulator used when no [[smpp]] connection is configured (loopback only).
     simulator_port: int = Field(default=2775, ge=0, le=65535)
@@ -45,6 +56,37 @@ class Settings(BaseSettings):
         if value is not None and timeout is not None and value * 2 > timeout:
             raise ValueError("must be at most half of node_timeout")
         return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_region(cls, value: str | None) -> str | None:
+        reason = None if value is None else region_error(value)
+        if reason is not None:
+            raise ValueError(reason)
+        return value
+
+    @field_validator("default_country_code")
+    @classmethod
+    def _check_country_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        region_for_country_code(value)  # ValueError: no region has it
+        region = info.data.get("default_region")
+        if region is not None and str(country_code(region)) != value:
+            raise ValueError(
+                f"the default region {region} has the country code "
+                f"{country_code(region)}, not {value}"
+            )
+        return value
+
+    @property
+    def resolved_default_region(self) -> str:
+        """The region of numbers written without a country code (see `default_region`)."""
+        if self.default_region is not None:
+            return self.default_region
+        if self.default_country_code is not None:
+            return region_for_country_code(self.default_country_code)
+        return DEFAULT_REGION
 
     @property
     def resolved_heartbeat_interval(self) -> float:

@@ -10,9 +10,11 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from smsgate.domain.model import SenderCode
 from smsgate.domain.phone import normalise_phone, phone_error
 from smsgate.settings import Settings
 from smsgate.store.database import Database, open_database
+from smsgate.store.directory import find_sender
 from smsgate.store.errors import StoreError
 from smsgate.store.messages import MessageStore
 from smsgate.store.migrate import SchemaOutOfDate, ensure_schema
@@ -70,13 +72,27 @@ class Stores:
         self.realms = RealmStore(db)
         self.optouts = OptOutStore(db)
         self.messages = MessageStore(db)
+        self.region = settings.resolved_default_region
 
     def phone(self, raw: str) -> str:
-        """Validate and normalise a phone given on the command line."""
-        reason = phone_error(raw)
+        """Validate and normalise a phone given on the command line (a leading "+" allowed)."""
+        bare = raw.strip().removeprefix("+")
+        reason = phone_error(bare)
         if reason is not None:
             raise CliError(f"{reason}: {raw!r}")
-        return normalise_phone(raw.strip(), self.settings.default_country_code)
+        return normalise_phone(bare, self.region)
+
+    async def sender(self, code: str) -> SenderCode | None:
+        """The sender code stored for `code`, however it is written (as inbound lookups do)."""
+        return await find_sender(self.realms, code, self.region)
+
+    async def realm_sender(self, realm: str, code: str) -> SenderCode:
+        """`realm`'s sender code `code`; CliError if the realm has no such code."""
+        realm_id = await self.realms.realm_id(realm)
+        found = await self.sender(code)
+        if found is None or found.realm_id != realm_id:
+            raise CliError(f"sender code {code.strip()} not found in realm {realm}")
+        return found
 
 
 @asynccontextmanager

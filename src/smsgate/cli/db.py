@@ -13,7 +13,7 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 async def upgrade_() -> None:
     """Apply every pending migration."""
     async with open_stores(create_schema=False) as stores:
-        await upgrade(stores.db)
+        await upgrade(stores.db, region=stores.region)
         typer.echo(f"database at revision {await current_revision(stores.db)}")
 
 

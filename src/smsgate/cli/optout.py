@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from smsgate.cli.common import CliError, Stores, command, open_stores
+from smsgate.cli.optout_import import import_file
 from smsgate.store.optouts import REALM_WIDE
 
 app = typer.Typer(help="Manage opt-outs. They are always honoured.", no_args_is_help=True)
@@ -21,10 +22,7 @@ async def _scope(stores: Stores, realm: str, sender_code: str | None) -> tuple[i
     realm_id = await stores.realms.realm_id(realm)
     if sender_code is None:
         return realm_id, REALM_WIDE
-    sender = await stores.realms.sender(sender_code)
-    if sender is None or sender.realm_id != realm_id:
-        raise CliError(f"sender code {sender_code} not found in realm {realm}")
-    return realm_id, sender_code
+    return realm_id, (await stores.realm_sender(realm, sender_code)).code
 
 
 @app.command("add")
@@ -86,31 +84,11 @@ async def export(realm: str) -> None:
 async def import_(realm: str, file: Path) -> None:
     """Add opt-outs from a CSV file: a phone per row, optionally a sender code second.
 
-    A header row is recognised by a first cell that is not a phone number. Every row is checked
-    before anything is written; one bad row rejects the file with its line number.
+    Every good row is imported, in one transaction; each bad row is reported on standard error
+    with its line number, and the exit status is then 1. Files of any size are streamed.
     """
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"cannot read {file}: {exc}") from None
     async with open_stores() as stores:
-        realm_id = await stores.realms.realm_id(realm)
-        wanted: list[tuple[str, str]] = []
-        for line_no, row in enumerate(rows, start=1):
-            cells = [cell.strip() for cell in row]
-            if not cells or not any(cells):
-                continue
-            if line_no == 1 and not cells[0].lstrip("+").isdigit():
-                continue  # header
-            try:
-                phone = stores.phone(cells[0].lstrip("+"))
-                _, code = await _scope(stores, realm, (cells[1:2] or [""])[0] or None)
-            except CliError as exc:
-                raise CliError(f"{file}:{line_no}: {exc}") from None
-            wanted.append((phone, code))
-        added = 0
-        async with stores.db.writer.begin() as conn:
-            for phone, code in wanted:
-                added += await stores.optouts.add(realm_id, phone, code, source="import", conn=conn)
-    typer.echo(f"{added} opt-outs added, {len(wanted) - added} already present")
+        result = await import_file(stores, realm, file)
+    typer.echo(f"{result.added} opt-outs added, {result.present} already present")
+    if result.bad:
+        raise CliError(f"{result.bad} bad rows in {file} not imported (listed above)")

@@ -1,9 +1,15 @@
-"""`smsgate sender ...`: the short codes and long numbers a realm sends from."""
+"""`smsgate sender ...`: the short codes and long numbers a realm sends from.
+
+Codes are stored in one spelling (`domain.sender_code`): a long code as its phone key, so
+`sender add acme 2016270155` (or +12016270155) stores 12016270155. The other commands find a
+code however it is written.
+"""
 
 import typer
 
 from smsgate.cli.common import CliError, command, open_stores
 from smsgate.constants import MAX_MESSAGE_CHARS
+from smsgate.domain.sender_code import canonical_sender_code, sender_code_error
 
 app = typer.Typer(help="Manage sender codes (short codes, long numbers).", no_args_is_help=True)
 
@@ -40,14 +46,16 @@ async def add(
     help_reply: str | None = HelpOpt,
 ) -> None:
     """Give SENDER_CODE to REALM."""
-    if not sender_code.isascii() or not sender_code.isalnum():
-        raise CliError("a sender code is digits, or letters and digits (alphanumeric sender id)")
+    reason = sender_code_error(sender_code)
+    if reason is not None:
+        raise CliError(reason)
     replies = _replies(stop_reply, start_reply, help_reply)
     async with open_stores() as stores:
+        code = canonical_sender_code(sender_code, stores.region)
         await stores.realms.add_sender(
-            realm, sender_code, connection=connection, max_tps=max_tps, replies=replies
+            realm, code, connection=connection, max_tps=max_tps, replies=replies
         )
-    typer.echo(f"sender code {sender_code} added to realm {realm}")
+    typer.echo(f"sender code {code} added to realm {realm}")
 
 
 @app.command("set")
@@ -70,8 +78,9 @@ async def set_(
     if not changes:
         raise CliError("nothing to change: give at least one option")
     async with open_stores() as stores:
-        await stores.realms.update_sender(realm, sender_code, changes)
-    typer.echo(f"sender code {sender_code} updated")
+        code = (await stores.realm_sender(realm, sender_code)).code
+        await stores.realms.update_sender(realm, code, changes)
+    typer.echo(f"sender code {code} updated")
 
 
 @app.command("list")
@@ -90,5 +99,6 @@ async def list_(realm: str) -> None:
 async def remove(realm: str, sender_code: str) -> None:
     """Take SENDER_CODE away from REALM."""
     async with open_stores() as stores:
-        await stores.realms.remove_sender(realm, sender_code)
-    typer.echo(f"sender code {sender_code} removed from realm {realm}")
+        code = (await stores.realm_sender(realm, sender_code)).code
+        await stores.realms.remove_sender(realm, code)
+    typer.echo(f"sender code {code} removed from realm {realm}")

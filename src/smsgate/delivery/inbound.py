@@ -7,6 +7,13 @@ phone texted. In ONE transaction the MO is stored, the opt-out list and its ledg
 (with the MO as the ledger's evidence), and the confirmation reply is queued; only then is the
 deliver_sm acknowledged. The reply is a message of kind "reply": it answers the phone's own
 request, so the dispatcher sends it even to a phone that has just opted out.
+
+The source is normalised like every phone (`domain.phone`), and the sender code is found under
+any of its spellings (`store.directory`). An alphanumeric source is stored but never opted out
+or answered (it is not a phone); a source that is neither (non-ASCII characters, "²³¹...") is
+refused with ESME_RINVSRCADR and not stored. A message that is no keyword but mentions a stop
+word later on is counted in `smsgate_mo_possible_optout` and logged with its id (not its text,
+which is the subscriber's) for an operator to review.
 """
 
 import logging
@@ -16,7 +23,7 @@ from dataclasses import asdict
 
 from sqlalchemy import insert
 
-from smsgate.constants import DATA_CODING_UCS2, ESM_CLASS_UDHI
+from smsgate.constants import DATA_CODING_UCS2, ESM_CLASS_UDHI, MAX_ALPHANUMERIC_SENDER
 from smsgate.domain.encoding import gsm7_decode, segment, split_udh, ucs2_decode
 from smsgate.domain.keywords import (
     DEFAULT_HELP_REPLY,
@@ -24,11 +31,17 @@ from smsgate.domain.keywords import (
     DEFAULT_STOP_REPLY,
     Keyword,
     classify,
+    mentions_stop,
 )
 from smsgate.domain.model import NewMessage, SenderCode, Status
-from smsgate.domain.phone import normalise_phone
-from smsgate.metrics import INBOUND
-from smsgate.smpp.codes import TLV_SAR_MSG_REF_NUM, TLV_SAR_SEGMENT_SEQNUM, TLV_SAR_TOTAL_SEGMENTS
+from smsgate.domain.phone import normalise_phone, phone_error
+from smsgate.metrics import INBOUND, MO_POSSIBLE_OPTOUT
+from smsgate.smpp.codes import (
+    TLV_SAR_MSG_REF_NUM,
+    TLV_SAR_SEGMENT_SEQNUM,
+    TLV_SAR_TOTAL_SEGMENTS,
+    CommandStatus,
+)
 from smsgate.smpp.pdu import DeliverSm, get_tlv
 from smsgate.store import schema as s
 from smsgate.store.database import Database
@@ -63,6 +76,17 @@ def _concat_info(pdu: DeliverSm) -> tuple[tuple[int, int, int] | None, bytes]:
     return None, payload
 
 
+def source_phone(source: str, region: str) -> tuple[str, bool] | None:
+    """(what to store as an MO's phone, whether it is a phone number) for its source address;
+    None if it is neither a number nor an alphanumeric sender id."""
+    bare = source.strip()
+    if phone_error(bare.removeprefix("+")) is None:
+        return normalise_phone(bare, region), True
+    if bare.isascii() and bare.isalnum() and len(bare) <= MAX_ALPHANUMERIC_SENDER:
+        return bare, False
+    return None
+
+
 def reply_text(sender: SenderCode, keyword: Keyword) -> str | None:
     if keyword is Keyword.STOP:
         return sender.stop_reply or DEFAULT_STOP_REPLY
@@ -82,27 +106,32 @@ class InboundHandler:
         senders: SenderDirectory,
         optouts: OptOutStore,
         *,
-        default_country_code: str,
+        default_region: str,
         on_reply: Callable[[Sequence[NewMessage]], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._db = db
         self._senders = senders
         self._optouts = optouts
-        self._country_code = default_country_code
+        self._region = default_region
         self._on_reply = on_reply
         self._clock = clock
         self._partial: dict[tuple[str, str, str, int], tuple[float, dict[int, str]]] = {}
 
-    async def handle(self, connection: str, pdu: DeliverSm) -> None:
+    async def handle(self, connection: str, pdu: DeliverSm) -> int | None:
+        """None once the MO is stored (or a part of it kept); an error status to refuse it."""
+        if source_phone(pdu.source_addr, self._region) is None:
+            log.warning("MO from %r refused: not a phone number or sender id", pdu.source_addr)
+            return CommandStatus.ESME_RINVSRCADR
         concat, payload = _concat_info(pdu)
         text = decode_text(pdu.data_coding, payload)
         if concat is not None and concat[1] > 1:
             whole = self._reassemble(connection, pdu, concat, text)
             if whole is None:
-                return
+                return None
             text = whole
         await self._store(connection, pdu.source_addr, pdu.destination_addr, text)
+        return None
 
     def _reassemble(
         self, connection: str, pdu: DeliverSm, concat: tuple[int, int, int], text: str
@@ -121,10 +150,11 @@ class InboundHandler:
         return "".join(parts[i] for i in sorted(parts))
 
     async def _store(self, connection: str, source: str, destination: str, text: str) -> None:
-        digits = "".join(ch for ch in source if ch.isdigit())
-        phone = normalise_phone(digits, self._country_code) if digits else source[:16]
+        found = source_phone(source, self._region)
+        assert found is not None  # refused in `handle`
+        phone, is_phone = found
         sender = await self._senders.get(destination)
-        keyword = classify(text) if sender is not None else Keyword.NONE
+        keyword = classify(text) if sender is not None and is_phone else Keyword.NONE
         INBOUND.labels(keyword.value).inc()
         reply: NewMessage | None = None
         async with self._db.writer.begin() as conn:
@@ -133,7 +163,7 @@ class InboundHandler:
                     insert(s.inbound_messages).values(
                         realm_id=sender.realm_id if sender else None,
                         connection=connection,
-                        sender_code=destination[:32],
+                        sender_code=sender.code if sender else destination[:32],
                         phone=phone,
                         text=text,
                         keyword=keyword.value,
@@ -145,6 +175,9 @@ class InboundHandler:
             if sender is None:
                 log.warning("MO to unknown sender code %s stored without a realm", destination)
                 return
+            if is_phone and keyword is Keyword.NONE and mentions_stop(text):
+                MO_POSSIBLE_OPTOUT.inc()
+                log.info("MO %s to %s may be an opt-out: review it", mo_id, sender.code)
             if keyword is Keyword.STOP:
                 await self._optouts.add(
                     sender.realm_id, phone, sender.code, source="mo", inbound_id=mo_id, conn=conn

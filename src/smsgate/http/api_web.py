@@ -45,12 +45,12 @@ class ApiWeb:
         senders: SenderDirectory,
         accepter: AcceptsMessages,
         *,
-        default_country_code: str,
+        default_region: str,
     ) -> None:
         self._auth = auth
         self._senders = senders
         self._accepter = accepter
-        self._country_code = default_country_code
+        self._region = default_region
 
     async def __call__(self, scope: Scope, receive: Any, send_: Any) -> None:
         body = await self._form_body(scope, receive) if scope["method"] == "POST" else b""
@@ -97,7 +97,7 @@ class ApiWeb:
             id=new_message_id(),
             realm_id=credential.realm_id,
             sender_code=checked.sender.code,
-            phone=normalise_phone(checked.phone, self._country_code),
+            phone=normalise_phone(checked.phone, self._region),
             text=checked.text,
             encoding=segmented.encoding.value,
             parts=segmented.count,

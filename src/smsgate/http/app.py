@@ -49,7 +49,7 @@ def create_app(gateway: Gateway) -> FastPath:
         gateway.auth,
         gateway.senders,
         gateway.accepter,
-        default_country_code=gateway.settings.default_country_code,
+        default_region=gateway.settings.resolved_default_region,
     )
 
     async def metrics(_: Request) -> Response:

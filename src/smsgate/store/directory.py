@@ -11,6 +11,9 @@ An expired entry is served once more while ONE background lookup refreshes it
 every request that arrived while an entry was being reloaded ran its own SELECT: under load
 that was dozens of queries queued on the read pool every `ttl` seconds, which held those
 requests for up to 150 ms and was most of api_web's p99.
+
+A code is cached as the client or SMSC wrote it; a miss looks it up by each of its
+`domain.sender_code.lookup_spellings` in turn, so "+120162701555" finds "120162701555".
 """
 
 import asyncio
@@ -20,6 +23,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from smsgate.domain.model import SenderCode
+from smsgate.domain.phone import DEFAULT_REGION
+from smsgate.domain.sender_code import lookup_spellings
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +45,10 @@ class SenderDirectory:
         *,
         ttl: float = DEFAULT_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        region: str = DEFAULT_REGION,
     ) -> None:
         self._realms = realms
+        self._region = region
         self._ttl = ttl
         self._clock = clock
         self._entries: dict[str, tuple[SenderCode | None, float]] = {}
@@ -69,11 +76,20 @@ class SenderDirectory:
 
     async def _fetch(self, code: str) -> SenderCode | None:
         started = self._clock()
-        sender = await self._realms.sender(code)
+        sender = await find_sender(self._realms, code, self._region)
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
         self._entries[code] = (sender, started + self._ttl)
         return sender
+
+
+async def find_sender(realms: SenderLookup, code: str, region: str) -> SenderCode | None:
+    """The sender code stored for `code`, looked up by each of its spellings in turn."""
+    for spelling in lookup_spellings(code, region):
+        found = await realms.sender(spelling)
+        if found is not None:
+            return found
+    return None
 
 
 def _log_failure(task: "asyncio.Task[SenderCode | None]") -> None:

@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
+from smsgate.domain.phone import DEFAULT_REGION
 from smsgate.store.database import Database
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -24,10 +25,11 @@ class SchemaOutOfDate(RuntimeError):
     """The database has an older schema than this version needs."""
 
 
-def _config(connection: Connection | None = None) -> Config:
+def _config(connection: Connection | None = None, region: str = DEFAULT_REGION) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    config.attributes["default_region"] = region  # phones are normalised in its plan (0004)
     return config
 
 
@@ -43,11 +45,12 @@ async def current_revision(db: Database) -> str | None:
         return await conn.run_sync(read)
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (idempotent)."""
+async def upgrade(db: Database, revision: str = "head", *, region: str = DEFAULT_REGION) -> None:
+    """Bring the schema up to `revision` (idempotent); `region`: the default region for
+    phones written without a country code (`Settings.resolved_default_region`)."""
 
     def run(connection: Connection) -> None:
-        command.upgrade(_config(connection), revision)
+        command.upgrade(_config(connection, region), revision)
 
     async with db.writer.begin() as conn:
         await conn.run_sync(run)

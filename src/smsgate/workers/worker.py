@@ -43,9 +43,9 @@ def create_worker_app(settings: Settings, core: RemoteAccepter) -> FastPath:
     realms = RealmStore(db)
     api_web = ApiWeb(
         Authenticator(realms.credential),
-        SenderDirectory(realms),
+        SenderDirectory(realms, region=settings.resolved_default_region),
         core,
-        default_country_code=settings.default_country_code,
+        default_region=settings.resolved_default_region,
     )
 
     async def metrics(_: Request) -> Response:

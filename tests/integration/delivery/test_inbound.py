@@ -1,13 +1,15 @@
 """Mobile-originated messages: stored, STOP/START/HELP acted on and answered, multipart MOs
 reassembled first, and acknowledged to the SMSC only once they are on disk."""
 
+import logging
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select, text
 
 from smsgate.bootstrap import Gateway
-from smsgate.constants import ESM_CLASS_UDHI
+from smsgate.constants import DATA_CODING_GSM7, DATA_CODING_UCS2, ESM_CLASS_UDHI
 from smsgate.domain.encoding import concat_udh, gsm7_decode, gsm7_encode
 from smsgate.domain.keywords import DEFAULT_HELP_REPLY, DEFAULT_START_REPLY, DEFAULT_STOP_REPLY
 from smsgate.smpp.codes import (
@@ -100,14 +102,115 @@ async def test_stop_keywords_in_any_case_and_spacing(
     assert gsm7_decode(smsc.submitted[0].short_message) == DEFAULT_STOP_REPLY
 
 
-async def test_not_a_keyword_is_stored_and_nothing_else(
-    start_smsc: StartSmsc, start_gateway: StartGateway
+@pytest.mark.parametrize(
+    ("body", "coding"),
+    [
+        ("stop.", DATA_CODING_GSM7),
+        ("STOP!", DATA_CODING_GSM7),
+        ("STOP ALL", DATA_CODING_GSM7),
+        ("Stop please", DATA_CODING_GSM7),
+        ("OPT OUT", DATA_CODING_GSM7),
+        ("Opt-out", DATA_CODING_GSM7),
+        ("\uff33\uff34\uff2f\uff30", DATA_CODING_UCS2),  # fullwidth, as a handset sends it
+    ],
+)
+async def test_stop_phrasings_opt_out(
+    start_smsc: StartSmsc, start_gateway: StartGateway, body: str, coding: int
+) -> None:
+    smsc, gateway, realm_id = await bound(start_smsc, start_gateway)
+    payload = gsm7_encode(body) if coding == DATA_CODING_GSM7 else body.encode("utf-16-be")
+
+    assert await smsc.inject_mo(HANDSET, CODE, payload, coding) == CommandStatus.ESME_ROK
+
+    [inbound] = await table(gateway, s.inbound_messages)
+    assert (inbound.text, inbound.keyword) == (body, "stop")
+    assert [(o.realm_id, o.phone, o.sender_code) for o in await table(gateway, s.opt_outs)] == [
+        (realm_id, PHONE, CODE)
+    ]
+
+
+def possible_optouts() -> float:
+    return REGISTRY.get_sample_value("smsgate_mo_possible_optout_total") or 0.0
+
+
+async def test_a_stop_word_later_on_is_stored_counted_and_nothing_else(
+    start_smsc: StartSmsc, start_gateway: StartGateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    smsc, gateway, _ = await bound(start_smsc, start_gateway)
+    before = possible_optouts()
+
+    with caplog.at_level(logging.INFO, logger="smsgate.delivery.inbound"):
+        assert await mo(smsc, "please stop") == CommandStatus.ESME_ROK
+        assert await mo(smsc, "see you later") == CommandStatus.ESME_ROK
+
+    first, second = await table(gateway, s.inbound_messages)
+    assert (first.keyword, second.keyword) == ("none", "none")
+    assert possible_optouts() == before + 1
+    [logged] = [r.getMessage() for r in caplog.records if "may be an opt-out" in r.getMessage()]
+    assert logged == f"MO {first.id} to {CODE} may be an opt-out: review it"
+    assert "please" not in logged  # the subscriber's text is not logged
+    assert await table(gateway, s.opt_outs) == []
+    assert await table(gateway, s.messages) == []
+
+
+LONG_CODE = "120162701555"  # the WhatCounts example: 12 digits, too long for the NANP
+
+
+@pytest.mark.parametrize("to", ["+120162701555", " 120162701555", "20162701555"])
+async def test_a_stop_to_another_spelling_of_the_sender_code_opts_out(
+    start_smsc: StartSmsc, start_gateway: StartGateway, to: str
+) -> None:
+    smsc = await start_smsc(HappySMSC())
+    gateway = await start_gateway(smsc)
+    realm_id = await add_realm(gateway, LONG_CODE)
+    await smsc.wait_for("bound", 1)
+
+    assert await mo(smsc, "STOP", to=to) == CommandStatus.ESME_ROK
+
+    [inbound] = await table(gateway, s.inbound_messages)
+    assert (inbound.realm_id, inbound.sender_code, inbound.keyword) == (realm_id, LONG_CODE, "stop")
+    [opt_out] = await table(gateway, s.opt_outs)
+    assert (opt_out.phone, opt_out.sender_code) == (PHONE, LONG_CODE)
+
+
+@pytest.mark.parametrize("source", ["+12065550123", "0012065550123", "01112065550123"])
+async def test_every_spelling_of_the_source_is_one_phone(
+    start_smsc: StartSmsc, start_gateway: StartGateway, source: str
 ) -> None:
     smsc, gateway, _ = await bound(start_smsc, start_gateway)
 
-    assert await mo(smsc, "stop please") == CommandStatus.ESME_ROK
+    assert await smsc.inject_mo(source, CODE, gsm7_encode("STOP")) == CommandStatus.ESME_ROK
+
+    [opt_out] = await table(gateway, s.opt_outs)
+    assert opt_out.phone == PHONE
+    await smsc.wait_for_submits(1)
+    assert smsc.submitted[0].destination_addr == PHONE
+
+
+@pytest.mark.parametrize(
+    "source", ["\u00b2\u00b3\u00b92065550123", "2065\u00bd550123", "206-555-0123"]
+)
+async def test_a_source_that_is_no_number_is_refused_and_not_stored(
+    start_smsc: StartSmsc, start_gateway: StartGateway, source: str
+) -> None:
+    smsc, gateway, _ = await bound(start_smsc, start_gateway)
+
+    status = await smsc.inject_mo(source, CODE, gsm7_encode("STOP"))
+
+    assert status == CommandStatus.ESME_RINVSRCADR
+    assert await table(gateway, s.inbound_messages) == []
+    assert await table(gateway, s.opt_outs) == []
+
+
+async def test_an_alphanumeric_source_is_stored_but_never_opted_out_or_answered(
+    start_smsc: StartSmsc, start_gateway: StartGateway
+) -> None:
+    smsc, gateway, realm_id = await bound(start_smsc, start_gateway)
+
+    assert await smsc.inject_mo("Carrier", CODE, gsm7_encode("STOP")) == CommandStatus.ESME_ROK
+
     [inbound] = await table(gateway, s.inbound_messages)
-    assert inbound.keyword == "none"
+    assert (inbound.realm_id, inbound.phone, inbound.keyword) == (realm_id, "Carrier", "none")
     assert await table(gateway, s.opt_outs) == []
     assert await table(gateway, s.messages) == []
 

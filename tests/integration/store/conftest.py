@@ -1,4 +1,4 @@
-"""Fixtures for the store tests: a started gateway and accepters on it."""
+"""Fixtures for the store tests: a started gateway, accepters on it, and a bare database."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -7,12 +7,23 @@ import pytest
 
 from smsgate.bootstrap import Gateway
 from smsgate.store.accept import Accepter
+from smsgate.store.database import Database, open_database
 from tests.integration.store.support import AccepterFactory
 
 
 @pytest.fixture
 async def gateway(gateway_factory: Callable[..., Awaitable[Gateway]]) -> Gateway:
     return await gateway_factory()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """An open `Database` on `database_url`, no schema (for migration tests)."""
+    database = open_database(database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture

@@ -1,14 +1,12 @@
 """The shipped migrations build exactly the schema in `store/schema.py`, on both databases."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
 from smsgate.bootstrap import SchemaOutOfDate, ensure_schema
-from smsgate.store.database import Database, open_database
+from smsgate.store.database import Database
 from smsgate.store.migrate import current_revision, downgrade, head_revision, upgrade
 from smsgate.store.schema import metadata
 
@@ -22,15 +20,6 @@ def _diff(connection: Connection) -> list[object]:
 
 def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = open_database(database_url)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def test_empty_database_has_no_revision(db: Database) -> None:

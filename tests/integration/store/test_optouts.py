@@ -99,3 +99,39 @@ async def test_opt_outs_are_listed_per_realm(
     await gateway.optouts.add(a, PHONE, source="cli")
     assert await gateway.optouts.list(b) == []
     assert [o.realm_id for o in await gateway.optouts.list(a)] == [a]
+
+
+async def test_add_many_skips_what_is_there_and_writes_every_request_to_the_ledger(
+    gateway: Gateway, add_realm: Callable[..., Awaitable[int]]
+) -> None:
+    r = await add_realm(gateway, "a")
+    await gateway.optouts.add(r, PHONE, source="cli")
+    rows = [(PHONE, REALM_WIDE), (OTHER_PHONE, REALM_WIDE), (OTHER_PHONE, "55501")]
+    async with gateway.db.writer.begin() as conn:
+        assert await gateway.optouts.add_many(conn, r, rows, source="import") == 2
+        # again in the same transaction, one repeated inside the batch: nothing new
+        assert await gateway.optouts.add_many(conn, r, [*rows, rows[1]], source="import") == 0
+        assert await gateway.optouts.add_many(conn, r, [], source="import") == 0
+    listed = await gateway.optouts.list(r)
+    assert [(o.phone, o.sender_code, o.source) for o in listed] == [
+        (PHONE, REALM_WIDE, "cli"),
+        (OTHER_PHONE, REALM_WIDE, "import"),
+        (OTHER_PHONE, "55501", "import"),
+    ]
+    ledger = await _ledger(gateway)
+    assert len(ledger) == 1 + 3 + 4
+    assert ledger[1:4] == [(r, phone, code, "out", "import") for phone, code in rows]
+
+
+async def test_add_many_rolls_back_with_its_transaction(
+    gateway: Gateway, add_realm: Callable[..., Awaitable[int]]
+) -> None:
+    r = await add_realm(gateway, "a")
+    try:
+        async with gateway.db.writer.begin() as conn:
+            await gateway.optouts.add_many(conn, r, [(PHONE, REALM_WIDE)], source="import")
+            raise RuntimeError("the import failed")
+    except RuntimeError:
+        pass
+    assert await gateway.optouts.list(r) == []
+    assert await _ledger(gateway) == []

@@ -106,7 +106,7 @@ def make_app(
 ) -> tuple[ApiWeb, FakeAuth, FakeAccepter]:
     auth = auth or FakeAuth()
     accepter = accepter or FakeAccepter()
-    app = ApiWeb(auth, FakeSenders(), accepter, default_country_code="1")  # type: ignore[arg-type]
+    app = ApiWeb(auth, FakeSenders(), accepter, default_region="US")  # type: ignore[arg-type]
     return app, auth, accepter
 
 

@@ -128,3 +128,15 @@ async def test_invalidate_forces_a_lookup(directory: SenderDirectory, realms: Fa
     directory.invalidate()
     await directory.get("12345")
     assert realms.lookups == 3
+
+
+@pytest.mark.parametrize("written", ["+120162701555", " 120162701555", "20162701555"])
+async def test_a_code_is_found_under_another_spelling_and_cached_as_written(
+    directory: SenderDirectory, realms: FakeRealms, written: str
+) -> None:
+    long_code = SenderCode(2, "120162701555", None, None)
+    realms.codes[long_code.code] = long_code
+    assert await directory.get(written) == long_code
+    lookups = realms.lookups
+    assert await directory.get(written) == long_code
+    assert realms.lookups == lookups  # the spelling as written is cached
