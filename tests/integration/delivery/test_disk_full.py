@@ -12,13 +12,15 @@ import pytest
 from pydantic import ValidationError
 
 from smsgate.bootstrap import build
+from smsgate.domain.encoding import gsm7_encode
 from smsgate.settings import Settings
 from smsgate.smpp.codes import CommandStatus
 from smsgate.smpp.pdu import TLV_RECEIPTED_MESSAGE_ID, get_tlv
 from smsgate.smpp.simulator import SmscSimulator
-from tests.fakes.smsc import HeldReceiptsSMSC
+from tests.fakes.smsc import HappySMSC, HeldReceiptsSMSC
 from tests.filesystems import MountTmpfs, fill
 from tests.integration.delivery.conftest import (
+    CODE,
     StartGateway,
     StartSmsc,
     add_realm,
@@ -89,3 +91,20 @@ async def test_the_built_in_simulator_redelivers_as_the_settings_say(tmp_path: P
 def test_a_retry_delay_above_its_maximum_is_refused() -> None:
     with pytest.raises(ValidationError, match="at least simulator_receipt_retry_delay"):
         Settings(simulator_receipt_retry_delay=5.0, simulator_receipt_retry_max_delay=1.0)
+
+
+async def test_an_inbound_message_on_a_full_disk_is_refused_for_now(
+    start_smsc: StartSmsc, start_gateway: StartGateway, mount_tmpfs: MountTmpfs
+) -> None:
+    disk = mount_tmpfs("disk", size="8m")
+    smsc = await start_smsc(HappySMSC())
+    gateway = await start_gateway(smsc, database_url=f"sqlite+aiosqlite:///{disk}/smsgate.db")
+    realm_id = await add_realm(gateway)
+    await smsc.wait_for("bound", 1)
+    stop = gsm7_encode("STOP")
+
+    filler = fill(disk)
+    assert await smsc.inject_mo("12065550123", CODE, stop) == CommandStatus.ESME_RX_T_APPN
+    filler.unlink()
+    assert await smsc.inject_mo("12065550123", CODE, stop) == CommandStatus.ESME_ROK  # again
+    assert len(await gateway.optouts.list(realm_id)) == 1
