@@ -8,8 +8,8 @@ Set `SMSGATE_TEST_NO_POSTGRES=1` to skip them instead (CI without a PostgreSQL s
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from smsgate.auth.passwords import hash_password
 from smsgate.bootstrap import Gateway, build
 from smsgate.settings import Settings
+from tests.filesystems import MountTmpfs, tmpfs
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
@@ -145,3 +146,15 @@ def add_sender() -> AddSender:
         await gateway.realms.add_sender(realm, code, **options)
 
     return add
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path: Path) -> Iterator[MountTmpfs]:
+    """`mount_tmpfs(name, size="4m", read_only=False)`: a real tmpfs on tmp_path/name (see
+    tests/filesystems.py), unmounted at teardown."""
+    with ExitStack() as mounts:
+
+        def mount(name: str, **options: Any) -> Path:
+            return mounts.enter_context(tmpfs(tmp_path / name, **options))
+
+        yield mount

@@ -19,16 +19,15 @@ from dataclasses import dataclass, field
 
 from smsgate.auth.authenticator import Authenticator
 from smsgate.config import GatewayConfig, SmppConnectionConfig, load_config
+from smsgate.delivery.deliver import DeliverRouter
 from smsgate.delivery.dispatcher import Dispatcher
 from smsgate.delivery.inbound import InboundHandler
 from smsgate.delivery.leases import LeaseManager, LeaseStore
 from smsgate.delivery.link import Link
 from smsgate.delivery.nodes import ROLE_ALL, ROLE_API, Membership, NodeIdentity, NodeStore
 from smsgate.delivery.queue_store import QueueStore
-from smsgate.delivery.receipts import is_receipt, to_receipt
 from smsgate.delivery.status_writer import StatusWriter
 from smsgate.settings import Settings
-from smsgate.smpp.pdu import DeliverSm
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store.accept import Accepter
 from smsgate.store.database import Database, open_database
@@ -163,7 +162,11 @@ def build(
         connections = config.smpp
         default = config.default_connection
         if not connections:
-            simulator = SmscSimulator()
+            simulator = SmscSimulator(
+                redeliver_attempts=settings.simulator_receipt_retries,
+                redeliver_delay=settings.simulator_receipt_retry_delay,
+                redeliver_max_delay=settings.simulator_receipt_retry_max_delay,
+            )
             connections = (simulator_connection(),)
             default = SIMULATOR_CONNECTION
         inbound = InboundHandler(
@@ -173,13 +176,7 @@ def build(
             default_region=settings.resolved_default_region,
             on_reply=lambda replies: dispatcher.enqueue(replies) if dispatcher else None,
         )
-
-        def on_deliver(connection: str, pdu: DeliverSm) -> Awaitable[int | None] | None:
-            if not is_receipt(pdu):
-                return inbound.handle(connection, pdu)
-            receipt = to_receipt(connection, pdu)
-            return None if receipt is None else writer.store_receipt(receipt)
-
+        on_deliver = DeliverRouter(writer, inbound)
         links = {c.name: Link(c, on_deliver, leased=shared) for c in connections}
         queue = QueueStore(
             db, hot, owner=node.node_id if node is not None else None, default_route=default

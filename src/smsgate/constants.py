@@ -43,6 +43,11 @@ LOCKOUT_SECONDS: Final = 300.0  # ... lock that key out this long (same FAILURE 
 PARKED_SWEEP_SECONDS: Final = 10.0  # how often parked receipts are matched again (scale-out race)
 PARKED_SWEEP_BATCH: Final = 1000  # parked receipts looked at per sweep
 PARKED_TTL_SECONDS: Final = 3 * 24 * 3600  # a receipt matching no message for 3 days is dropped
+# Parts of a multipart MO whose set is still incomplete this long after its oldest part are
+# dropped (logged). Handsets send the parts back to back, and an SMSC retries a part the gateway
+# could not take for hours at most (its validity period); an 8-bit concatenation reference of
+# one phone to one sender code is unlikely to come round again within a day.
+MO_PARTS_TTL_SECONDS: Final = 24 * 3600
 GROUP_COMMIT_MAX_BATCH: Final = 2000  # rows in one accept transaction; bounds commit latency
 # accept batches handed to the writer before one commits. A batch that finds every slot taken
 # waits for a loop turn after a commit and misses the writer round that starts meanwhile; at 2

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     log_level: str = "info"
     # Simulator used when no [[smpp]] connection is configured (loopback only).
     simulator_port: int = Field(default=2775, ge=0, le=65535)
+    # A receipt the gateway refused (e.g. disk full) is delivered again by the simulator, as a
+    # real SMSC would: after the delay, doubling up to the maximum, this many times at most.
+    # The defaults retry for 12 to 25 minutes (the delays have jitter).
+    simulator_receipt_retries: int = Field(default=30, ge=0)
+    simulator_receipt_retry_delay: float = Field(default=1.0, gt=0)
+    simulator_receipt_retry_max_delay: float = Field(default=60.0, gt=0)
     dispatch: bool = True  # run the dispatcher in this process (`serve --no-dispatch`: API only)
     access_log: bool = True
     # --- several processes on one PostgreSQL database (docs/deployment.md) ---
@@ -87,6 +93,14 @@ class Settings(BaseSettings):
         if self.default_country_code is not None:
             return region_for_country_code(self.default_country_code)
         return DEFAULT_REGION
+
+    @field_validator("simulator_receipt_retry_max_delay")
+    @classmethod
+    def _check_retry_delays(cls, value: float, info: ValidationInfo) -> float:
+        first = info.data.get("simulator_receipt_retry_delay")
+        if first is not None and value < first:
+            raise ValueError("must be at least simulator_receipt_retry_delay")
+        return value
 
     @property
     def resolved_heartbeat_interval(self) -> float:

@@ -37,6 +37,25 @@ class DeliveryReceiptSMSC(SmscSimulator):
             self.schedule_receipt(session, pdu, resp.message_id)
 
 
+class HeldReceiptsSMSC(SmscSimulator):
+    """Keeps the receipts it owes until `release_receipts()`: the test chooses the moment they
+    arrive (after it has filled the disk, say). Redelivery is the simulator's own."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.held: list[tuple[SmscSession, SubmitSm, str]] = []
+
+    def schedule_receipt(self, session: SmscSession, pdu: SubmitSm, message_id: str) -> None:
+        self.held.append((session, pdu, message_id))
+
+    def release_receipts(self) -> int:
+        """Send every held receipt now; returns how many."""
+        held, self.held = self.held, []
+        for session, pdu, message_id in held:
+            self.send_deliver(self.make_receipt(pdu, message_id), session.system_id, session)
+        return len(held)
+
+
 class RejectingSMSC(SmscSimulator):
     """Answers `status` to the first `first` submits and to every `every`-th one; with
     neither set, to all of them. Accepts the rest."""

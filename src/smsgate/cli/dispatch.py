@@ -26,6 +26,7 @@ from smsgate.config import ConfigError
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.log_scrub import logging_config
 from smsgate.runtime import freeze_startup_heap
+from smsgate.store.errors import DataDirUnusable
 
 if TYPE_CHECKING:
     from smsgate.bootstrap import Gateway
@@ -48,15 +49,15 @@ def dispatch(
     settings = load_settings().model_copy(update={"dispatch": True})
     logging.config.dictConfig(logging_config(settings.log_level, access_log=False))
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+    try:
+        gateway = build(settings, role=ROLE_DISPATCH)
+    except (ConfigError, DataDirUnusable) as exc:
+        fail(str(exc))
+        return
     if settings.is_sqlite:
         log.warning(
             "SQLite: run exactly one dispatcher (this one), and no `serve` without --no-dispatch"
         )
-    try:
-        gateway = build(settings, role=ROLE_DISPATCH)
-    except ConfigError as exc:
-        fail(str(exc))
-        return
     _run(gateway, metrics_port, metrics_host or settings.host)
 
 

@@ -23,6 +23,8 @@ from smsgate.config import ConfigError, load_config
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
+from smsgate.store.database import check_database_location
+from smsgate.store.errors import DataDirUnusable
 
 if TYPE_CHECKING:
     from smsgate.bootstrap import Gateway
@@ -65,6 +67,11 @@ def serve(
         access_log = settings.access_log
     if workers > 1 and api_workers:
         fail("use either --workers or --api-workers")
+        return
+    try:  # one line, before any worker process or server starts
+        check_database_location(settings.resolved_database_url)
+    except DataDirUnusable as exc:
+        fail(str(exc))
         return
     if workers > 1:
         _serve_workers(settings, workers, host or settings.host, port or settings.port, access_log)

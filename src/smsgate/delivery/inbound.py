@@ -1,12 +1,13 @@
 """Inbound (mobile-originated) messages: store each one, act on STOP/START/HELP, confirm.
 
-A multipart MO (UDH or SAR TLVs) is reassembled in memory before keyword matching; parts of an
-incomplete message are acknowledged and kept for `REASSEMBLY_SECONDS` (a crash loses a partial
-MO: parts are not stored before the message is whole). The realm is found by the sender code the
-phone texted. In ONE transaction the MO is stored, the opt-out list and its ledger are changed
-(with the MO as the ledger's evidence), and the confirmation reply is queued; only then is the
-deliver_sm acknowledged. The reply is a message of kind "reply": it answers the phone's own
-request, so the dispatcher sends it even to a phone that has just opted out.
+A multipart MO (UDH or SAR TLVs) is reassembled before keyword matching: each part is stored
+(`store/inbound_parts.py`) before it is acknowledged, and the part that completes the set brings
+the whole text, in the same transaction that stores the MO, so a restart between parts loses
+nothing. The realm is found by the sender code the phone texted. In ONE transaction the MO is
+stored, the opt-out list and its ledger are changed (with the MO as the ledger's evidence), and
+the confirmation reply is queued; only then is the deliver_sm acknowledged. The reply is a
+message of kind "reply": it answers the phone's own request, so the dispatcher sends it even to
+a phone that has just opted out.
 
 The source is normalised like every phone (`domain.phone`), and the sender code is found under
 any of its spellings (`store.directory`). An alphanumeric source is stored but never opted out
@@ -47,11 +48,11 @@ from smsgate.store import schema as s
 from smsgate.store.database import Database
 from smsgate.store.directory import SenderDirectory
 from smsgate.store.ids import new_message_id
+from smsgate.store.inbound_parts import MoPart, add_part
 from smsgate.store.optouts import OptOutStore
 
 log = logging.getLogger(__name__)
 
-REASSEMBLY_SECONDS = 600.0  # how long parts of a multipart MO wait for the rest
 DATA_CODING_LATIN1 = 0x03
 
 
@@ -108,15 +109,14 @@ class InboundHandler:
         *,
         default_region: str,
         on_reply: Callable[[Sequence[NewMessage]], None],
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
         self._senders = senders
         self._optouts = optouts
         self._region = default_region
         self._on_reply = on_reply
-        self._clock = clock
-        self._partial: dict[tuple[str, str, str, int], tuple[float, dict[int, str]]] = {}
+        self._clock = clock  # wall clock: parts' ages survive a restart
 
     async def handle(self, connection: str, pdu: DeliverSm) -> int | None:
         """None once the MO is stored (or a part of it kept); an error status to refuse it."""
@@ -125,39 +125,33 @@ class InboundHandler:
             return CommandStatus.ESME_RINVSRCADR
         concat, payload = _concat_info(pdu)
         text = decode_text(pdu.data_coding, payload)
-        if concat is not None and concat[1] > 1:
-            whole = self._reassemble(connection, pdu, concat, text)
-            if whole is None:
-                return None
-            text = whole
-        await self._store(connection, pdu.source_addr, pdu.destination_addr, text)
+        received: str | MoPart = text
+        # (a part number outside 1..total cannot be placed: kept as a message of its own)
+        if concat is not None and concat[1] > 1 and 1 <= concat[2] <= concat[1]:
+            ref, total, seq = concat
+            source, destination = pdu.source_addr[:32], pdu.destination_addr[:32]
+            received = MoPart(connection, source, destination, ref, total, seq, text)
+        await self._store(connection, pdu.source_addr, pdu.destination_addr, received)
         return None
 
-    def _reassemble(
-        self, connection: str, pdu: DeliverSm, concat: tuple[int, int, int], text: str
-    ) -> str | None:
-        now = self._clock()
-        for key in [k for k, (t, _) in self._partial.items() if now - t > REASSEMBLY_SECONDS]:
-            log.warning("dropping incomplete multipart MO %s", key)
-            del self._partial[key]
-        ref, total, seq = concat
-        key = (connection, pdu.source_addr, pdu.destination_addr, ref)
-        _, parts = self._partial.setdefault(key, (now, {}))
-        parts[seq] = text
-        if len(parts) < total:
-            return None
-        del self._partial[key]
-        return "".join(parts[i] for i in sorted(parts))
-
-    async def _store(self, connection: str, source: str, destination: str, text: str) -> None:
+    async def _store(
+        self, connection: str, source: str, destination: str, received: str | MoPart
+    ) -> None:
+        """Store an MO, or a part of one (the whole MO once its last part is in)."""
         found = source_phone(source, self._region)
         assert found is not None  # refused in `handle`
         phone, is_phone = found
         sender = await self._senders.get(destination)
-        keyword = classify(text) if sender is not None and is_phone else Keyword.NONE
-        INBOUND.labels(keyword.value).inc()
         reply: NewMessage | None = None
         async with self._db.writer.begin() as conn:
+            if isinstance(received, MoPart):
+                text = await add_part(conn, received, self._clock())
+                if text is None:
+                    return  # stored: acknowledged, and the set waits for its other parts
+            else:
+                text = received
+            keyword = classify(text) if sender is not None and is_phone else Keyword.NONE
+            INBOUND.labels(keyword.value).inc()
             inbound_id = (
                 await conn.execute(
                     insert(s.inbound_messages).values(

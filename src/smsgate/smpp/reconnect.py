@@ -1,4 +1,4 @@
-"""Exponential backoff with jitter, for the dispatcher's reconnect loop.
+"""Exponential backoff with jitter: the dispatcher's reconnects, the simulator's redeliveries.
 
 Delays double from `initial` up to `maximum`. Each delay is drawn uniformly from the upper
 half of the current step ("equal jitter"): never shorter than half the step, so a flapping
@@ -30,8 +30,14 @@ class Backoff:
 
     def next_delay(self) -> float:
         """The delay before the next attempt; grows with every call until `reset()`."""
-        step = min(self.maximum, self.initial * self.factor ** min(self.attempts, 64))
+        delay = self.delay(self.attempts)
         self.attempts += 1
+        return delay
+
+    def delay(self, attempt: int) -> float:
+        """The delay before attempt `attempt` + 1 (0: the first retry), without counting it:
+        for callers that keep the count themselves (one per receipt to redeliver)."""
+        step = min(self.maximum, self.initial * self.factor ** min(attempt, 64))
         return step / 2 + self._rng.uniform(0, step / 2)
 
     def reset(self) -> None:

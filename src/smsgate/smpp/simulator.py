@@ -11,12 +11,18 @@ TLV carries the hex form), as many real SMSCs do, so the gateway's receipt match
 exercised. Receipts that find no receiver bound are queued and delivered on the next
 receiver/transceiver bind.
 
+A receipt the ESME refuses is delivered again, as a real SMSC does: after `redeliver_delay`
+seconds, doubling up to `redeliver_max_delay` (with jitter, `smpp.reconnect.Backoff`), at most
+`redeliver_attempts` times, then dropped with a warning. A gateway that could not store it
+(disk full) answers ESME_RX_T_APPN and gets it again once it can. Only ESME_RX_P_APPN and
+ESME_RX_R_APPN, the ESME's "never" and "rejected", are final.
+
 Behaviour is overridable per PDU through the `on_*` hooks, `after_submit` and `make_receipt`;
 `tests/fakes/smsc.py` builds one fake SMSC per failure mode that way.
 
 Counters (`counters[...]`): connections, disconnections, bind, bound, submit_sm, enquire_link,
-unbind, receipts_sent, receipts_queued, mo_sent, deliver_sm_acked, deliver_sm_nacked,
-deliver_sm_failed.
+unbind, receipts_sent, receipts_queued, receipts_redelivered, receipts_dropped, mo_sent,
+deliver_sm_acked, deliver_sm_nacked, deliver_sm_failed.
 """
 
 import asyncio
@@ -42,6 +48,7 @@ from smsgate.smpp.pdu import (
     UnbindResp,
 )
 from smsgate.smpp.receipt_builder import make_receipt
+from smsgate.smpp.reconnect import Backoff
 from smsgate.smpp.session import HandlerResult, SmppSession
 
 log = logging.getLogger(__name__)
@@ -49,6 +56,8 @@ log = logging.getLogger(__name__)
 IdStyle: TypeAlias = Literal["hex", "decimal"]
 _RECEIVING = frozenset({CommandId.BIND_RECEIVER, CommandId.BIND_TRANSCEIVER})
 _TRANSMITTING = frozenset({CommandId.BIND_TRANSMITTER, CommandId.BIND_TRANSCEIVER})
+# What an ESME answers when it will never take the deliver_sm: no point in sending it again.
+FINAL_REFUSALS = frozenset({CommandStatus.ESME_RX_P_APPN, CommandStatus.ESME_RX_R_APPN})
 
 
 class SmscSession(SmppSession):
@@ -119,8 +128,12 @@ class SmscSimulator:
         receipt_stat: str = "DELIVRD",
         receipt_err: str = "000",
         deliver_timeout: float = 10.0,
-        redeliver_delay: float | None = None,
+        redeliver_delay: float = 1.0,
+        redeliver_max_delay: float = 60.0,
+        redeliver_attempts: int = 30,
     ) -> None:
+        """`redeliver_*`: how a refused receipt is delivered again (module docstring);
+        `redeliver_attempts=0` never does."""
         self.credentials = credentials
         self.system_id = system_id
         self.message_id_style: IdStyle = message_id_style
@@ -129,7 +142,8 @@ class SmscSimulator:
         self.receipt_stat = receipt_stat
         self.receipt_err = receipt_err
         self.deliver_timeout = deliver_timeout
-        self.redeliver_delay = redeliver_delay  # None: a nacked receipt is not sent again
+        self.redeliver_attempts = redeliver_attempts
+        self.redelivery = Backoff(redeliver_delay, redeliver_max_delay)
         self.host = ""
         self.submitted: list[SubmitSm] = []  # every submit_sm received, in order
         self.messages: dict[str, SubmitSm] = {}  # accepted ones, by submit_sm_resp message_id
@@ -140,7 +154,7 @@ class SmscSimulator:
         self._port = 0
         self._server: asyncio.Server | None = None
         self._timers: set[asyncio.TimerHandle] = set()
-        self._undelivered: deque[tuple[str, DeliverSm]] = deque()
+        self._undelivered: deque[tuple[str, DeliverSm, int]] = deque()  # with its attempts
         self._default_on_submit = type(self).on_submit is SmscSimulator.on_submit
 
     # ------------------------------------------------------------------ lifecycle
@@ -266,18 +280,24 @@ class SmscSimulator:
         self._timers.add(timer)
 
     def send_deliver(
-        self, pdu: DeliverSm, system_id: str, prefer: SmscSession | None = None
+        self,
+        pdu: DeliverSm,
+        system_id: str,
+        prefer: SmscSession | None = None,
+        *,
+        attempt: int = 0,
     ) -> None:
         """Send a receipt to a receiving bind of `system_id` (preferably `prefer`); queue it
-        when there is none. It is queued again if the connection fails before the answer."""
+        when there is none. It is queued again if the connection fails before the answer, and
+        delivered again later if refused (`attempt`: the redeliveries so far)."""
         session = self.receiver_for(system_id, prefer)
         if session is None:
-            self._undelivered.append((system_id, pdu))
+            self._undelivered.append((system_id, pdu, attempt))
             self.count("receipts_queued")
             return
         future = session.begin_request(pdu)
         self.count("receipts_sent")
-        future.add_done_callback(lambda f: self._receipt_answered(pdu, system_id, f))
+        future.add_done_callback(lambda f: self._receipt_answered(pdu, system_id, attempt, f))
 
     def receiver_for(
         self, system_id: str | None, prefer: SmscSession | None = None
@@ -355,21 +375,21 @@ class SmscSimulator:
 
     def _flush_undelivered(self, session: SmscSession) -> None:
         for _ in range(len(self._undelivered)):
-            system_id, pdu = self._undelivered.popleft()
+            system_id, pdu, attempt = self._undelivered.popleft()
             if system_id == session.system_id:
-                self.send_deliver(pdu, system_id, session)
+                self.send_deliver(pdu, system_id, session, attempt=attempt)
             else:
-                self._undelivered.append((system_id, pdu))
+                self._undelivered.append((system_id, pdu, attempt))
 
     def _receipt_answered(
-        self, pdu: DeliverSm, system_id: str, future: "asyncio.Future[Pdu]"
+        self, pdu: DeliverSm, system_id: str, attempt: int, future: "asyncio.Future[Pdu]"
     ) -> None:
         if future.cancelled():
             return
         exc = future.exception()
         if isinstance(exc, (ConnectionLost, SmppTimeout)):
             self.count("deliver_sm_failed")
-            self._undelivered.append((system_id, pdu))
+            self._undelivered.append((system_id, pdu, attempt))
             self.count("receipts_queued")
             return
         if exc is not None:
@@ -377,15 +397,26 @@ class SmscSimulator:
         else:
             status = future.result().command_status
         self._record_delivery(pdu, status)
-        if status != CommandStatus.ESME_ROK and self.redeliver_delay is not None:
-            loop = asyncio.get_running_loop()
+        if status != CommandStatus.ESME_ROK and status not in FINAL_REFUSALS:
+            self._redeliver_later(pdu, system_id, attempt, status)
 
-            def again() -> None:
-                self._timers.discard(timer)
-                self.send_deliver(pdu, system_id)
+    def _redeliver_later(self, pdu: DeliverSm, system_id: str, attempt: int, status: int) -> None:
+        if attempt >= self.redeliver_attempts:
+            log.warning(
+                "SMSC SIMULATOR: receipt dropped, refused (status 0x%X) %d times",
+                status,
+                attempt + 1,
+            )
+            self.count("receipts_dropped")
+            return
 
-            timer = loop.call_later(self.redeliver_delay, again)
-            self._timers.add(timer)
+        def again() -> None:
+            self._timers.discard(timer)
+            self.count("receipts_redelivered")
+            self.send_deliver(pdu, system_id, attempt=attempt + 1)
+
+        timer = asyncio.get_running_loop().call_later(self.redelivery.delay(attempt), again)
+        self._timers.add(timer)
 
     def _record_delivery(self, pdu: DeliverSm, status: int) -> None:
         self.delivered.append((pdu, status))

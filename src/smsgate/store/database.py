@@ -5,8 +5,15 @@ before the commit returns. All writes go through one connection that opens its t
 with `BEGIN IMMEDIATE`: SQLite allows one writer at a time, and taking the write lock up front
 turns lock upgrades (which fail at once with SQLITE_BUSY) into ordinary waits on `busy_timeout`.
 Reads use a separate pool and never block the writer (WAL). On PostgreSQL both are one engine.
+
+Before any engine exists, a SQLite file's directory is created if needed and checked: a
+directory that cannot be created, or in which no file can be written (a read-only mount, no
+permission), raises `DataDirUnusable` with one line naming the directory and the reason, which
+every command prints as its error; otherwise SQLite would fail later with a bare "unable to
+open database file".
 """
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from smsgate.constants import SQLITE_BUSY_TIMEOUT_MS
+from smsgate.store.errors import DataDirUnusable
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +70,44 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
     return engine
 
 
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def check_database_location(url: str) -> None:
+    """For a SQLite file: create its directory if needed and make sure files can be written
+    there, else raise `DataDirUnusable`. Nothing to check for other databases."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return
+    path = Path(name)
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirUnusable(
+            f"cannot create the data directory {directory}: {_reason(exc)}"
+        ) from None
+    try:  # SQLite writes the database, its WAL and its shared-memory file there
+        with tempfile.TemporaryFile(dir=directory, prefix=".smsgate-probe-"):
+            pass
+    except OSError as exc:
+        raise DataDirUnusable(
+            f"the data directory {directory} is not writable: {_reason(exc)}"
+        ) from None
+    try:
+        if path.exists():
+            path.open("r+b").close()
+    except OSError as exc:
+        raise DataDirUnusable(f"the database file {path} is not writable: {_reason(exc)}") from None
+
+
 def open_database(url: str, *, pool_size: int = 10, null_pool: bool = False) -> Database:
-    """Create the engines for `url` (creating a SQLite file's directory if needed)."""
+    """Create the engines for `url` (checking a SQLite file's directory first, see above)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        check_database_location(url)
         writer = _sqlite_engine(url, immediate=True, pool_size=1)
         reader = _sqlite_engine(url, immediate=False, pool_size=pool_size)
         return Database(url=url, writer=writer, reader=reader)

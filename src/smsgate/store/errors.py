@@ -15,3 +15,8 @@ class AlreadyExists(StoreError):
 
 class StoreUnavailable(StoreError):
     """The database could not commit (down, locked too long, disk full)."""
+
+
+class DataDirUnusable(StoreError):
+    """The SQLite database's directory cannot be created or written (read-only, not a
+    directory, no permission): the gateway cannot keep anything, so it must not start."""

@@ -157,6 +157,24 @@ inbound_messages = Table(
     Index(None, "realm_id", "received_at"),
 )
 
+# Parts of multipart inbound messages, kept until the last one arrives (store/inbound_parts.py):
+# a part is acknowledged to the SMSC only once it is here, so a restart between parts loses none.
+# One set is (connection, source, destination, ref, total); `source` and `destination` are the
+# addresses as the SMSC gave them.
+inbound_parts = Table(
+    "inbound_parts",
+    metadata,
+    Column("connection", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("destination", String(32), primary_key=True),
+    Column("ref", Integer, primary_key=True),  # the concatenation reference (8 or 16 bits)
+    Column("total", SmallInteger, primary_key=True),
+    Column("seq", SmallInteger, primary_key=True),  # 1..total
+    Column("text", Text, nullable=False),
+    Column("received_at", Double, nullable=False),
+    Index(None, "received_at"),  # expiry of sets that never complete
+)
+
 # Receipts that arrived before we stored the SMSC id of their submit (parked, matched later).
 pending_receipts = Table(
     "pending_receipts",

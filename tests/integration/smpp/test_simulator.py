@@ -1,8 +1,10 @@
 """The SMSC simulator as a server: binding rules, ids, receipts, robustness, lifecycle."""
 
 import asyncio
+import itertools
 import logging
 import struct
+import time
 from dataclasses import replace
 
 import pytest
@@ -14,6 +16,7 @@ from smsgate.smpp.pdu import (
     BindResp,
     CommandId,
     CommandStatus,
+    DeliverSm,
     EnquireLink,
     EnquireLinkResp,
     GenericNack,
@@ -107,6 +110,59 @@ async def test_no_receipt_unless_requested(smsc: SmscFactory, esme: EsmeFactory)
     await session.submit(SUBMIT)
     await session.request(EnquireLink())  # a round trip after the submit
     assert inbox.items == [] and sim.counters["receipts_sent"] == 0
+
+
+class Refusing(Inbox):
+    """An ESME that refuses every deliver_sm with `status`, noting when each arrived."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.times: list[float] = []
+
+    def __call__(self, pdu: DeliverSm) -> int | None:
+        self.times.append(time.monotonic())
+        return super().__call__(pdu)
+
+
+async def test_a_refused_receipt_is_redelivered_with_backoff_then_dropped(
+    smsc: SmscFactory, esme: EsmeFactory
+) -> None:
+    """Like a real SMSC: the ESME could not store it (ESME_RX_T_APPN), so it comes again,
+    after 0.5-1x a delay that doubles up to the maximum, and is given up after the last
+    attempt."""
+    sim = await smsc(redeliver_delay=0.02, redeliver_max_delay=0.08, redeliver_attempts=4)
+    refusing = Refusing(S.ESME_RX_T_APPN)
+    session = await esme(sim, on_deliver_sm=refusing)
+    await session.submit(RECEIPTED)
+    await sim.wait_for("receipts_dropped", 1)
+
+    first, *again = await refusing.wait_for(5)
+    assert len(again) == 4 and all(pdu.short_message == first.short_message for pdu in again)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(refusing.times)]
+    steps = [0.02, 0.04, 0.08, 0.08]  # doubling, capped at redeliver_max_delay
+    assert all(gap >= step / 2 for gap, step in zip(gaps, steps, strict=True)), gaps
+    assert sim.counters["receipts_redelivered"] == 4
+    assert [status for _, status in sim.delivered] == [S.ESME_RX_T_APPN] * 5
+
+
+@pytest.mark.parametrize("status", [S.ESME_RX_P_APPN, S.ESME_RX_R_APPN])
+async def test_a_receipt_refused_for_good_is_not_redelivered(
+    smsc: SmscFactory, esme: EsmeFactory, status: int
+) -> None:
+    sim = await smsc(redeliver_delay=0.01)
+    session = await esme(sim, on_deliver_sm=Refusing(status))
+    await session.submit(RECEIPTED)
+    await sim.wait_for("deliver_sm_nacked", 1)
+    assert not sim._timers  # nothing scheduled: decided when the answer came
+    assert sim.counters["receipts_redelivered"] == sim.counters["receipts_dropped"] == 0
+
+
+async def test_no_redelivery_when_told_so(smsc: SmscFactory, esme: EsmeFactory) -> None:
+    sim = await smsc(redeliver_attempts=0)
+    session = await esme(sim, on_deliver_sm=Refusing(S.ESME_RX_T_APPN))
+    await session.submit(RECEIPTED)
+    await sim.wait_for("receipts_dropped", 1)
+    assert sim.counters["receipts_redelivered"] == 0 and sim.counters["deliver_sm_nacked"] == 1
 
 
 async def test_submit_needs_a_transmitting_bind(
