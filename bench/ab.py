@@ -26,7 +26,8 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from bench.run import REPO, RESULTS_DIR
+from bench.harness import REPO
+from bench.harness.report import RESULTS_DIR
 
 # (key in a bench.run result, label)
 COMPARED = [("e2e_msg_s", "e2e msg/s"), ("cpu_us_per_msg", "CPU µs/msg"), ("p99_ms", "p99 ms")]
