@@ -11,6 +11,10 @@ SUPPORTED_COMMAND: Final = "smssendmessagetophone"  # the only command this gate
 MAX_MESSAGE_CHARS: Final = 160  # "limited to 160 characters" (Unicode code points)
 MAX_PHONE_DIGITS: Final = 15  # E.164 allows at most 15 digits including the country code
 SUCCESS_REPLY: Final = "SUCCESS: Sending message to phone was successful"
+# A valid request is under 3 KiB (160 four-byte characters percent-encoded are 1,920 bytes).
+# Over these limits a request is answered `FAILURE: Request too large` and not kept in memory.
+MAX_REQUEST_HEAD_BYTES: Final = 16 * 1024  # request line and headers (Node.js's default too)
+MAX_REQUEST_BODY_BYTES: Final = 16 * 1024  # a POST form body
 
 # --- GSM 03.38 / 03.40 message sizes (TP-UD is 140 octets) ---
 GSM7_SINGLE_SEPTETS: Final = 160  # 140 octets * 8 / 7

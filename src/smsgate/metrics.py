@@ -8,6 +8,11 @@ from prometheus_client.metrics_core import Metric
 API_REQUESTS = Counter(
     "smsgate_api_requests", "api_web requests by result", ["result"]
 )  # accepted | opted_out | bad_request | unauthorised | unavailable | error
+HTTP_REFUSED = Counter(
+    "smsgate_http_refused",
+    "HTTP connections or requests refused by the front door's limits, by reason",
+    ["reason"],
+)  # connections (over SMSGATE_MAX_CONNECTIONS) | too_large | header_timeout | body_timeout
 COMMIT_BATCH = Histogram(
     "smsgate_commit_batch_size",
     "messages per group-commit transaction",
@@ -54,7 +59,7 @@ QUEUE_OLDEST_AGE = Gauge(
 
 
 # --- serve --api-workers: /metrics on a worker = the core's families + the worker's api_web ---
-_API_FAMILIES = frozenset({"smsgate_api_requests"})
+_API_FAMILIES = frozenset({"smsgate_api_requests", "smsgate_http_refused"})
 
 
 class _Filtered:

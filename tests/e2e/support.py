@@ -132,8 +132,10 @@ class Server:
         dispatch: bool = False,
         extra_args: tuple[str, ...] = (),
         ready_line: str = "Uvicorn running on",
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self._env = env or {}
         self._extra_args = extra_args
         self._ready_line = ready_line
         self.log_path = log_path
@@ -168,6 +170,7 @@ class Server:
             SMSGATE_PORT=str(self.port),
             SMSGATE_SIMULATOR_PORT=str(free_port()),
             SMSGATE_LOG_LEVEL="info",
+            **self._env,
         )
         args = [str(SMSGATE), "serve"] + ([] if self._dispatch else ["--no-dispatch"])
         args += self._extra_args

@@ -32,6 +32,7 @@ TEMPORARILY_UNAVAILABLE = "Temporarily unable to accept messages, try again late
 SENDER_REQUIRED = "Sender code is required"
 TEXT_EMPTY = "Message text cannot be empty."
 TEXT_TOO_LONG = f"Message text cannot be more than {MAX_MESSAGE_CHARS} characters long"
+REQUEST_TOO_LARGE = "Request too large"  # over MAX_REQUEST_HEAD_BYTES or MAX_REQUEST_BODY_BYTES
 MAX_REASON_CHARS = 120  # a reason repeats client values; keep the line short
 
 
