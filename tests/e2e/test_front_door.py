@@ -1,5 +1,5 @@
 """The front door's own limits, over real sockets: whose X-Forwarded-For is believed, slow
-clients, the connection cap."""
+clients, the connection cap; and the same in the API workers of `serve --api-workers`."""
 
 import asyncio
 import re
@@ -9,13 +9,23 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.support import ALPHA, Server, ServerFactory, make_client, next_local_address
+from tests.e2e.support import (
+    ALPHA,
+    SUCCESS,
+    Server,
+    ServerFactory,
+    make_client,
+    next_local_address,
+    reply,
+    send_args,
+)
 
 SETUP = (
     ("realm", "add", ALPHA.name, "--password", ALPHA.password),
     ("sender", "add", ALPHA.name, ALPHA.senders[0]),
 )
 FORGED = "203.0.113.77"
+NO_MATCH = "FAILURE: Realm and password do not match"
 
 
 async def logged_client(server: Server, client: httpx.AsyncClient) -> str:
@@ -52,7 +62,10 @@ async def test_x_forwarded_for_is_believed_from_a_trusted_proxy(
 
 
 @pytest.mark.slow
-async def test_x_forwarded_for_is_ignored_by_api_workers(server_factory: ServerFactory) -> None:
+async def test_api_workers_ignore_x_forwarded_for_and_slow_guessers_down(
+    server_factory: ServerFactory,
+) -> None:
+    """The API workers of `serve --api-workers` run the same front door and authenticator."""
     server = await server_factory(
         *SETUP,
         dispatch=True,
@@ -61,6 +74,19 @@ async def test_x_forwarded_for_is_ignored_by_api_workers(server_factory: ServerF
     )
     async with loopback_client(server) as client:
         assert await logged_client(server, client) == "127.0.0.1"
+    wrong = send_args(ALPHA, p="guess")
+    async with make_client(server) as guesser:
+
+        async def guess() -> str:
+            return reply(await guesser.get("/api_web", params=wrong))
+
+        assert await asyncio.gather(*(guess() for _ in range(5))) == [NO_MATCH] * 5
+        assert await asyncio.gather(guess(), guess()) == [NO_MATCH] * 2
+        metrics = (await guesser.get("/metrics")).text
+    assert 'smsgate_auth_throttled_total{outcome="delayed"} 1.0' in metrics
+    assert 'smsgate_auth_throttled_total{outcome="refused"} 1.0' in metrics
+    async with make_client(server) as customer:  # another address: not slowed down at all
+        assert reply(await customer.get("/api_web", params=send_args(ALPHA))) == SUCCESS
 
 
 CONNECTIONS = 500

@@ -45,7 +45,7 @@ def test_no_piece_of_a_password_is_logged(
 ) -> None:
     value = quote(password, safe=safe)
     marker = uuid.uuid4().hex
-    # no realm: the request fails before authentication, so no lockout state piles up
+    # no realm: the request fails before authentication, so no throttling state piles up
     others = f"c=smssendmessagetophone&marker={marker}"
     body = f"{name}={value}&phone=12065551212".encode() if method == "POST" else b""
     start = shared_server.line_count

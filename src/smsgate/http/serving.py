@@ -25,8 +25,8 @@ def uvicorn_options(settings: Settings, access_log: bool) -> dict[str, Any]:
     logs, no Server header, and X-Forwarded-For believed only from `SMSGATE_TRUSTED_PROXIES`.
 
     uvicorn's own default trusts the header from 127.0.0.1 (or `FORWARDED_ALLOW_IPS`): any
-    local process could then choose the client address that lockout counts. With no trusted
-    proxy the proxy-headers middleware is off altogether."""
+    local process could then choose the client address its wrong passwords are counted for.
+    With no trusted proxy the proxy-headers middleware is off altogether."""
     proxies = list(settings.trusted_proxies)
     return {
         "log_config": logging_config(settings.log_level, access_log=access_log),

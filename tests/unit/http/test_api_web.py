@@ -124,7 +124,7 @@ async def test_accepted_message_is_normalised_and_segmented() -> None:
     assert (message.realm_id, message.sender_code, message.phone) == (1, "55501", "12065551212")
     assert (message.text, message.encoding, message.parts) == ("héllo 😀", "ucs2", 1)
     assert len(message.id) == 26
-    assert auth.calls == [("acme", PASSWORD, "192.0.2.7")]  # the peer address, for lockout
+    assert auth.calls == [("acme", PASSWORD, "192.0.2.7")]  # the peer address, for throttling
 
 
 async def test_chunked_form_body() -> None:
