@@ -105,9 +105,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._watchdog = self.loop.call_later(self._limits.check_interval, self._check_deadline)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            self._watchdog = None
+        self._stop_watchdog()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -123,6 +121,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:  # as uvicorn's own data_received
             if self._should_upgrade():
+                self._stop_watchdog()  # the connection is another protocol's from now on
                 self.handle_websocket_upgrade()
             else:
                 self._unsupported_upgrade_warning()
@@ -157,6 +156,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._deadline = None  # until the next request's first byte (keep-alive: uvicorn's)
         super().on_message_complete()
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
     def _check_deadline(self) -> None:
         self._watchdog = None
