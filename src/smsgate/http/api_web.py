@@ -73,22 +73,31 @@ class ApiWeb:
 
     async def __call__(self, scope: Scope, receive: Any, send_: Any) -> None:
         method = scope["method"]
+        line: str | None = None
+        body: bytes | None
         if method == "GET":
-            line, result = await self._answer(scope, b"")
+            body = b""
         elif method == "POST":
             try:
                 body = await self._form_body(scope, receive)
             except _TooLarge:
-                line, result = send.failure(send.REQUEST_TOO_LARGE), "too_large"
-            else:
-                if body is None:  # the client went away before its request was complete
-                    return
-                line, result = await self._answer(scope, body)
+                body, line, result = b"", send.failure(send.REQUEST_TOO_LARGE), "too_large"
+            if body is None:  # the client went away before its request was complete
+                return
         else:  # HEAD, PUT, DELETE, ...: never a send
             start = {"type": "http.response.start", "status": 405, "headers": _NOT_ALLOWED_HEADERS}
             await send_(start)
             await send_({"type": "http.response.body", "body": _NOT_ALLOWED})
             return
+        if line is None:
+            # percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces
+            args = send.parse_args(form_pairs(body), form_pairs(scope["query_string"]))
+            client = scope.get("client")
+            try:
+                line, result = await self.handle(args, client[0] if client else None)
+            except Exception:  # never a traceback to the client, never a false SUCCESS
+                log.exception("api_web request failed")
+                line, result = send.failure(send.TEMPORARILY_UNAVAILABLE), "error"
         _COUNTERS[result].inc()
         payload = line.encode()
         await send_(
@@ -99,16 +108,6 @@ class ApiWeb:
             }
         )
         await send_({"type": "http.response.body", "body": payload})
-
-    async def _answer(self, scope: Scope, body: bytes) -> tuple[str, str]:
-        # percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces
-        args = send.parse_args(form_pairs(body), form_pairs(scope["query_string"]))
-        client = scope.get("client")
-        try:
-            return await self.handle(args, client[0] if client else None)
-        except Exception:  # never a traceback to the client, never a false SUCCESS
-            log.exception("api_web request failed")
-            return send.failure(send.TEMPORARILY_UNAVAILABLE), "error"
 
     async def handle(self, args: send.SendArgs, client: str | None) -> tuple[str, str]:
         """The reply line and a metrics label for one request."""
