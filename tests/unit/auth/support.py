@@ -49,6 +49,14 @@ class VirtualTime(FakeClock):
         self._new_sleeper.set()
         await wake
 
+    async def settle(self, task: "asyncio.Task[Any]") -> None:
+        """Wait (in real time) until `task` is done or goes to sleep on this clock."""
+        self._new_sleeper.clear()
+        sleeper = asyncio.ensure_future(self._new_sleeper.wait())
+        async with asyncio.timeout(10):
+            await asyncio.wait({task, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        sleeper.cancel()
+
     async def finish(self, tasks: "Iterable[asyncio.Task[T]]") -> list[T]:
         """Run `tasks` to their end, moving the clock to each sleeper's deadline whenever
         nothing else can make progress (argon2 runs in real threads meanwhile)."""

@@ -57,11 +57,9 @@ def make_auth(
 
 async def until(condition: Callable[[], bool]) -> None:
     """Let the loop run until `condition` holds (a request reaching its wait, say)."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("not reached")
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0)
 
 
 async def settled(request: Awaitable[T]) -> T:
@@ -97,9 +95,11 @@ async def test_an_attack_from_50_addresses_leaves_the_real_client_alone(
     checked = Counter(auth._guard.pairs.count(("pair", "acme", a)) for a in attackers)
     assert max(checked) < 20  # of the 20 each address sent
     assert throttled("delayed") - delayed >= 50 and throttled("refused") - refused >= 50
-    # ... and the operator heard about it, at most once a minute; the realm was never locked.
+    # ... and the operator heard about it, at most once a minute (failures are counted when
+    # their argon2 run ends, in real time: how many minutes they fall in varies); the realm
+    # was never locked.
     alerts = caplog.text.count("realm 'acme': 10 wrong passwords within 60 s")
-    assert 5 <= alerts <= (time.now - start) / 60 + 1
+    assert 1 <= alerts <= (time.now - start) / 60 + 1
 
 
 async def test_a_fast_guesser_gets_about_one_check_a_minute(store: FakeStore) -> None:
@@ -195,8 +195,7 @@ async def test_unknown_realm_and_wrong_password_wait_and_count_alike(store: Fake
         answers = []
         for n in range(AUTH_FREE_ATTEMPTS_PER_PAIR + 4):
             task = asyncio.create_task(auth.authenticate(realm, f"g{n}", CLIENT))
-            waits = len(time.slept) + 1
-            await until(lambda: task.done() or len(time.slept) == waits)  # noqa: B023
+            await time.settle(task)  # done, or waiting its turn
             await time.wake_next()
             answers.append(await settled(task))
         seen.append((answers, time.slept, hasher.verifications))
