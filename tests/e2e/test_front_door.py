@@ -74,14 +74,14 @@ async def test_api_workers_ignore_x_forwarded_for_and_slow_guessers_down(
     )
     async with loopback_client(server) as client:
         assert await logged_client(server, client) == "127.0.0.1"
-    wrong = send_args(ALPHA, p="guess")
     async with make_client(server) as guesser:
 
-        async def guess() -> str:
+        async def guess(n: int) -> str:
+            wrong = send_args(ALPHA, p=f"guess-{n}")
             return reply(await guesser.get("/api_web", params=wrong))
 
-        assert await asyncio.gather(*(guess() for _ in range(5))) == [NO_MATCH] * 5
-        assert await asyncio.gather(guess(), guess()) == [NO_MATCH] * 2
+        # 5 free, 1 waits its turn, 1 is refused unchecked
+        assert await asyncio.gather(*(guess(n) for n in range(7))) == [NO_MATCH] * 7
         metrics = (await guesser.get("/metrics")).text
     assert 'smsgate_auth_throttled_total{outcome="delayed"} 1.0' in metrics
     assert 'smsgate_auth_throttled_total{outcome="refused"} 1.0' in metrics

@@ -138,23 +138,32 @@ class Authenticator:
         if credential is not None and self._verified.get(realm, password, credential.version):
             self._guard.succeeded(realm, client, admitted=False)
             return credential
-        if not await self._guard.admit(realm, client):
-            return None
-        if credential is None:
-            fingerprint = self._verified.fingerprint(realm, password, 0)
-            await self._coalesce(
-                self._checking, (None, fingerprint), partial(self._dummy, password)
-            )
-            self._guard.failed(realm, known=False)
-            return None
 
-        fingerprint = self._verified.fingerprint(realm, password, credential.version)
-        check = partial(self._check, credential.password_hash, password)
-        if not await self._coalesce(self._checking, (credential.password_hash, fingerprint), check):
-            self._guard.failed(realm, known=True)
+        if credential is None:
+            key: _CheckKey = (None, self._verified.fingerprint(realm, password, 0))
+            start = partial(self._dummy, password)
+        else:
+            fingerprint = self._verified.fingerprint(realm, password, credential.version)
+            key = (credential.password_hash, fingerprint)
+            start = partial(self._check, credential.password_hash, password)
+        running = self._checking.get(key)
+        if running is not None:
+            # The same realm and password are being checked right now: share that answer. It
+            # is the same guess, so it is neither delayed nor counted again (a client's burst
+            # of requests after a restart is one attempt, not a guesser).
+            right = await asyncio.shield(running)
+            admitted = False
+        else:
+            if not await self._guard.admit(realm, client):
+                return None
+            right = await self._coalesce(self._checking, key, start)
+            admitted = True
+        if credential is None or not right:
+            if admitted:
+                self._guard.failed(realm, known=credential is not None)
             return None
         self._verified.put(realm, password, credential.version)
-        self._guard.succeeded(realm, client)
+        self._guard.succeeded(realm, client, admitted=admitted)
         return credential
 
     async def warm_up(self) -> None:
