@@ -297,7 +297,7 @@ BULK = RealmSpec("bulk", "bulk-pass-3", ("77701",))
 LOCKME = RealmSpec("lockme", "lockme-pass-4", ("88801",))
 VAULT = RealmSpec("vault", "Zq9%S3cr3t+v&ult=x", ("99901",))
 # characters a client may leave raw in a query string (encodeURIComponent leaves ' ( ) ! raw)
-QUOTED = RealmSpec("quoted", "ab'cd\"SECRET;Q(x)!", ("44401",))
+QUOTED = RealmSpec("quoted", "ab'cd\"SECRET;Q(x)!", ("33301",))
 SHARED_REALMS = (ALPHA, BETA, BULK, LOCKME, VAULT, QUOTED)
 
 _phones = itertools.count(2065550100)
