@@ -83,7 +83,7 @@ def parse_args(*sources: Iterable[tuple[str, str]]) -> SendArgs:
         for field, value in seen.items():
             fields.setdefault(field, value)
     for field, value in fields.items():
-        if field != "message_text" and not value.isascii():
+        if not value.isascii() and field != "message_text":
             fields[field] = _SURROGATE.sub("\ufffd", value)
     return SendArgs(**fields)
 
@@ -110,7 +110,7 @@ def validate(args: SendArgs, realm_id: int, sender: SenderCode | None) -> Valid 
     text = args.message_text
     if text is None or not text.strip():
         return TEXT_EMPTY
-    if _BAD_IN_TEXT.search(text):
+    if not text.isprintable() and _BAD_IN_TEXT.search(text):  # isprintable: the fast path
         return TEXT_NOT_UTF8 if _SURROGATE.search(text) else TEXT_CONTROL
     if len(text) > MAX_MESSAGE_CHARS:
         return TEXT_TOO_LONG

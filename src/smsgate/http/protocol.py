@@ -5,9 +5,11 @@ uvicorn (with httptools) leaves these to the application; this subclass adds the
 * **Deadlines.** The request head must be complete `header_timeout` seconds after the
   connection opened or the request's first byte arrived, and the body `body_timeout` seconds
   after the head. uvicorn's only timeout is the idle keep-alive one, and it is cancelled by the
-  first byte, so a client that never finishes its headers held its connection for ever. One
-  watchdog timer per connection checks the deadline every quarter of the shorter timeout: the
-  hot path only stores a time.
+  first byte, so a client that never finishes its headers held its connection for ever. The
+  hot path only notes which phase a connection is in (head, body, or neither: waiting for the
+  reply or idle); one watchdog timer per connection, every eighth of the shorter timeout,
+  notes when it first saw a phase and closes the connection once that phase has lasted its
+  timeout. So a deadline is kept to within a quarter of it, and no request reads the clock.
 * **A cap on open connections** per process (`max_connections`): a connection over it is
   closed at once. uvicorn's `limit_concurrency` answers 503 only once a request's headers are
   in, so it bounds neither idle nor slow connections.
@@ -55,6 +57,9 @@ _REFUSED = {reason: HTTP_REFUSED.labels(reason) for reason in _REASONS}
 # Where the next bytes of a connection fall: a request line starting with them, the rest of a
 # request line that started a chunk, or anything else (headers, a body, a pipelined request).
 _LINE_AT_START, _LINE_OPEN, _PAST_LINE = 0, 1, 2
+# What a connection is doing: nothing timed (waiting for its reply, or idle between requests:
+# uvicorn's keep-alive timeout), reading a request head or body, or lingering after a refusal.
+_IDLE, _HEAD, _BODY, _LINGER = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,7 @@ class HttpLimits:
 
     @property
     def check_interval(self) -> float:
-        return min(self.header_timeout, self.body_timeout) / 4
+        return min(self.header_timeout, self.body_timeout) / 8
 
 
 class _TooLarge(Exception):
@@ -89,19 +94,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         self._limits = limits
-        self._deadline: float | None = None  # the head or body must be in by then
+        self._phase = _HEAD
+        self._phase_id = 0  # one more for every timed phase that starts
+        self._since: tuple[int, float] | None = None  # (phase id, when the watchdog saw it)
         self._watchdog: asyncio.TimerHandle | None = None
         self._line = _LINE_AT_START
-        self._head_open = True  # the bytes that arrive now belong to a request head
         self._head_bytes = 0
-        self._refused = False  # answered "too large": what arrives is dropped
+        self._done_scope: object = None  # the scope of the last request read in full
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
         if len(self.connections) > self._limits.max_connections:
             self._over_the_cap()
             return
-        self._deadline = self.loop.time() + self._limits.header_timeout
+        self._since = (self._phase_id, self.loop.time())
         self._watchdog = self.loop.call_later(self._limits.check_interval, self._check_deadline)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -109,12 +115,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._refused:
+        if self._phase == _IDLE:  # the first byte of the next request
+            self._phase = _HEAD
+            self._phase_id += 1
+        elif self._phase == _LINGER:
             return
         if self._line != _PAST_LINE:
-            data, ended = encode_request_line(data)
-            self._line = _PAST_LINE if ended else _LINE_OPEN
-        if self._head_open:
+            if data.isascii():
+                self._line = _PAST_LINE if b"\n" in data else _LINE_OPEN
+            else:
+                data, ended = encode_request_line(data)
+                self._line = _PAST_LINE if ended else _LINE_OPEN
+        if self._phase == _HEAD:
             self._head_bytes += len(data)
         self._unset_keepalive_if_required()
         try:
@@ -133,29 +145,28 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self.logger.warning("Invalid HTTP request received.")
                 self.send_400_response("Invalid HTTP request received.")
             return
-        if self._head_open and self._head_bytes > self._limits.max_head_bytes:
-            self._refuse_too_large()
-
-    def on_message_begin(self) -> None:
-        if self._line == _LINE_AT_START:  # it began inside a chunk: a pipelined request
+        if self._line == _LINE_AT_START and self.scope is not self._done_scope:
+            # a request ended in this chunk and the next began in it (pipelining): its line
+            # did not start a chunk, so it is not encoded, and its head is timed from now
             self._line = _PAST_LINE
-        if self._deadline is None:
-            self._deadline = self.loop.time() + self._limits.header_timeout
-        super().on_message_begin()
+            self._phase = _HEAD
+            self._phase_id += 1
+        if self._phase == _HEAD and self._head_bytes > self._limits.max_head_bytes:
+            self._refuse_too_large()
 
     def on_headers_complete(self) -> None:
         if len(self.url) > self._limits.max_head_bytes:  # arrived in one read with the rest
             raise _TooLarge
-        self._head_open = False
-        self._deadline = self.loop.time() + self._limits.body_timeout
-        super().on_headers_complete()
+        self._phase = _BODY
+        self._phase_id += 1
+        HttpToolsProtocol.on_headers_complete(self)  # not super(): this runs for every request
 
     def on_message_complete(self) -> None:
+        self._phase = _IDLE
         self._line = _LINE_AT_START
-        self._head_open = True
         self._head_bytes = 0
-        self._deadline = None  # until the next request's first byte (keep-alive: uvicorn's)
-        super().on_message_complete()
+        self._done_scope = self.scope
+        HttpToolsProtocol.on_message_complete(self)
 
     def _stop_watchdog(self) -> None:
         if self._watchdog is not None:
@@ -166,17 +177,26 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._watchdog = None
         if self.transport.is_closing():
             return
-        if self._deadline is not None and self.loop.time() >= self._deadline:
-            if not self._refused:
-                _REFUSED["header_timeout" if self._head_open else "body_timeout"].inc()
+        now = self.loop.time()
+        phase = self._phase
+        if phase == _IDLE:
+            self._since = None
+        elif self._since is None or self._since[0] != self._phase_id:
+            self._since = (self._phase_id, now)
+        elif now - self._since[1] >= (
+            self._limits.body_timeout if phase == _BODY else self._limits.header_timeout
+        ):
+            if phase != _LINGER:
+                _REFUSED["header_timeout" if phase == _HEAD else "body_timeout"].inc()
             self.transport.close()
             return
         self._watchdog = self.loop.call_later(self._limits.check_interval, self._check_deadline)
 
     def _refuse_too_large(self) -> None:
         _REFUSED["too_large"].inc()
-        self._refused = True
-        self._deadline = self.loop.time() + self._limits.header_timeout  # linger this long
+        self._phase = _LINGER  # for the header timeout: what arrives meanwhile is dropped
+        self._phase_id += 1
+        self._since = (self._phase_id, self.loop.time())
         self.transport.write(TOO_LARGE_RESPONSE)
         if self.transport.can_write_eof():
             self.transport.write_eof()
