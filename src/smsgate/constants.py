@@ -11,6 +11,10 @@ SUPPORTED_COMMAND: Final = "smssendmessagetophone"  # the only command this gate
 MAX_MESSAGE_CHARS: Final = 160  # "limited to 160 characters" (Unicode code points)
 MAX_PHONE_DIGITS: Final = 15  # E.164 allows at most 15 digits including the country code
 SUCCESS_REPLY: Final = "SUCCESS: Sending message to phone was successful"
+# A valid request is under 3 KiB (160 four-byte characters percent-encoded are 1,920 bytes).
+# Over these limits a request is answered `FAILURE: Request too large` and not kept in memory.
+MAX_REQUEST_HEAD_BYTES: Final = 16 * 1024  # request line and headers (Node.js's default too)
+MAX_REQUEST_BODY_BYTES: Final = 16 * 1024  # a POST form body
 
 # --- GSM 03.38 / 03.40 message sizes (TP-UD is 140 octets) ---
 GSM7_SINGLE_SEPTETS: Final = 160  # 140 octets * 8 / 7
@@ -35,9 +39,17 @@ MAX_ALPHANUMERIC_SENDER: Final = 11  # GSM 03.40 TP-OA: an alphanumeric address 
 # --- Authentication ---
 AUTH_CACHE_TTL_SECONDS: Final = 300.0  # a verified (realm, password) pair skips argon2 this long
 AUTH_CACHE_MAX_ENTRIES: Final = 10_000  # bound memory; oldest entries are evicted first
-LOCKOUT_THRESHOLD: Final = 10  # wrong passwords per realm or client address in the window ...
-LOCKOUT_WINDOW_SECONDS: Final = 60.0  # ... counted over this sliding window ...
-LOCKOUT_SECONDS: Final = 300.0  # ... lock that key out this long (same FAILURE text)
+# Wrong passwords slow their sender down instead of locking anyone out (ADR 0008). Attempts
+# are counted per (realm, client address) and per client address; after the free ones each
+# further attempt of that key waits base * 2^k seconds, up to the cap.
+AUTH_FREE_ATTEMPTS_PER_PAIR: Final = 5  # one realm from one address: typos, a stale config
+AUTH_FREE_ATTEMPTS_PER_ADDRESS: Final = 20  # all realms from one address (an office's NAT)
+AUTH_DELAY_BASE_SECONDS: Final = 1.0  # the first delay, doubled for each further attempt ...
+AUTH_DELAY_CAP_SECONDS: Final = 60.0  # ... up to this: at most ~1 guess a minute per key
+AUTH_FORGET_AFTER_SECONDS: Final = 900.0  # a key with no attempt for 15 min starts again
+AUTH_MAX_DELAYED_REQUESTS: Final = 1000  # sleeping at once; over it, refused unchecked at once
+AUTH_ALERT_FAILURES: Final = 10  # wrong passwords for one realm, from anywhere, within ...
+AUTH_ALERT_WINDOW_SECONDS: Final = 60.0  # ... this long: a WARNING and smsgate_auth_realm_alerts
 
 # --- Storage ---
 PARKED_SWEEP_SECONDS: Final = 10.0  # how often parked receipts are matched again (scale-out race)

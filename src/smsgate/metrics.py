@@ -8,6 +8,19 @@ from prometheus_client.metrics_core import Metric
 API_REQUESTS = Counter(
     "smsgate_api_requests", "api_web requests by result", ["result"]
 )  # accepted | opted_out | bad_request | unauthorised | unavailable | error
+HTTP_REFUSED = Counter(
+    "smsgate_http_refused",
+    "HTTP connections or requests refused by the front door's limits, by reason",
+    ["reason"],
+)  # connections (over SMSGATE_MAX_CONNECTIONS) | too_large | header_timeout | body_timeout
+AUTH_FAILURES = Counter("smsgate_auth_failures", "wrong or missing realm passwords")
+AUTH_THROTTLED = Counter(
+    "smsgate_auth_throttled", "password checks slowed down, by outcome", ["outcome"]
+)  # delayed (waited its turn, then checked) | refused (answered at once, not checked)
+AUTH_REALM_ALERTS = Counter(
+    "smsgate_auth_realm_alerts",
+    "times a realm had AUTH_ALERT_FAILURES wrong passwords within the alert window",
+)
 COMMIT_BATCH = Histogram(
     "smsgate_commit_batch_size",
     "messages per group-commit transaction",
@@ -58,7 +71,15 @@ QUEUE_OLDEST_AGE = Gauge(
 
 
 # --- serve --api-workers: /metrics on a worker = the core's families + the worker's api_web ---
-_API_FAMILIES = frozenset({"smsgate_api_requests"})
+_API_FAMILIES = frozenset(
+    {
+        "smsgate_api_requests",
+        "smsgate_http_refused",
+        "smsgate_auth_failures",
+        "smsgate_auth_throttled",
+        "smsgate_auth_realm_alerts",
+    }
+)
 
 
 class _Filtered:

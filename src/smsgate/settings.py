@@ -5,11 +5,13 @@ The defaults run the whole gateway with nothing else installed: a SQLite file un
 SMSC simulator on loopback.
 """
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from smsgate.domain.phone import (
     DEFAULT_REGION,
@@ -45,6 +47,13 @@ class Settings(BaseSettings):
     simulator_receipt_retry_max_delay: float = Field(default=60.0, gt=0)
     dispatch: bool = True  # run the dispatcher in this process (`serve --no-dispatch`: API only)
     access_log: bool = True
+    # --- HTTP front door (README, "Security") ---
+    # Peers whose X-Forwarded-For names the client (addresses or networks, comma-separated).
+    # Default none: the peer address is the client, whatever a request's headers say.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    header_timeout: float = Field(default=10.0, gt=0)  # request line and headers, from 1st byte
+    body_timeout: float = Field(default=10.0, gt=0)  # a request's body, after its headers
+    max_connections: int = Field(default=1000, ge=1)  # open HTTP connections per process
     # --- several processes on one PostgreSQL database (docs/deployment.md) ---
     # Unique per process; the default (host, pid, random) is never reused by a restart.
     node_id: str | None = Field(default=None, min_length=1, max_length=64)
@@ -54,6 +63,16 @@ class Settings(BaseSettings):
     heartbeat_interval: float | None = Field(default=None, gt=0)  # default: node_timeout / 5
     poll_interval: float = Field(default=1.0, gt=0)  # dispatcher poll when no wake-up arrives
     dispatch_batch: int = Field(default=500, ge=1, le=10_000)  # messages per claim
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(item.strip() for item in value.split(",") if item.strip())
+        if isinstance(value, list | tuple):
+            for item in value:
+                ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
 
     @field_validator("heartbeat_interval")
     @classmethod

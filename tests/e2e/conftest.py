@@ -4,8 +4,8 @@
 codes (`support.SHARED_REALMS`) are made with the CLI before it starts (in one interpreter, see
 `Cli.run_batch`; the README and CLI tests run the `smsgate` script itself). Tests that need a
 server of their own start it with `server_factory`. Every `client` connects from its own
-loopback address (127.0.x.y; all of 127/8 is loopback on Linux), so the per-address lockout
-caused by one test's wrong passwords never reaches another test.
+loopback address (127.0.x.y; all of 127/8 is loopback on Linux), so the delays that one test's
+wrong passwords earn its address never reach another test.
 """
 
 import asyncio

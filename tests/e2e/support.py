@@ -135,6 +135,7 @@ class Server:
         env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
+        self._env = env or {}
         self._extra_args = extra_args
         self._env = env or {}  # more SMSGATE_* settings (e.g. SMSGATE_CONFIG)
         self._ready_line = ready_line
@@ -264,6 +265,22 @@ def make_client(server: Server, *, connections: int = 20) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=server.url, transport=transport, timeout=30)
 
 
+def exchange(
+    server: Server, request: bytes, *, source: str | None = None, timeout: float = 30.0
+) -> bytes:
+    """Blocking: send raw bytes (a whole request, `Connection: close`) and read to EOF.
+
+    For requests an HTTP client library would not send as written (raw characters in the
+    request target, odd methods); `source` is the local address to connect from."""
+    address = (source or next_local_address(), 0)
+    with socket.create_connection(("127.0.0.1", server.port), timeout, address) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 ServerFactory = Callable[..., Awaitable[Server]]
 
 
@@ -280,7 +297,9 @@ BETA = RealmSpec("beta", "beta pass 2", ("66601",))
 BULK = RealmSpec("bulk", "bulk-pass-3", ("77701",))
 LOCKME = RealmSpec("lockme", "lockme-pass-4", ("88801",))
 VAULT = RealmSpec("vault", "Zq9%S3cr3t+v&ult=x", ("99901",))
-SHARED_REALMS = (ALPHA, BETA, BULK, LOCKME, VAULT)
+# characters a client may leave raw in a query string (encodeURIComponent leaves ' ( ) ! raw)
+QUOTED = RealmSpec("quoted", "ab'cd\"SECRET;Q(x)!", ("33301",))
+SHARED_REALMS = (ALPHA, BETA, BULK, LOCKME, VAULT, QUOTED)
 
 _phones = itertools.count(2065550100)
 

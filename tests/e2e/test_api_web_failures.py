@@ -1,6 +1,7 @@
 """Every row of the failure table, with its exact text, over real HTTP."""
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiosqlite
 import httpx
@@ -194,3 +195,53 @@ async def test_store_failure_is_temporarily_unable_and_stores_nothing(
     assert len(await stored(shared_server, "1" + before["phone"])) == 1
     assert reply(await client.get("/api_web", params=after)) == SUCCESS  # and it recovers
     assert len(await stored(shared_server, "1" + after["phone"])) == 1
+
+
+NOT_UTF8 = "FAILURE: Message text is not valid UTF-8"
+CONTROL = "FAILURE: Message text contains control characters"
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        ("%FF%FE", NOT_UTF8),
+        ("caf%C3", NOT_UTF8),  # a truncated sequence
+        ("%E2%82", NOT_UTF8),
+        ("%ED%A0%80", NOT_UTF8),  # an encoded surrogate (U+D800)
+        ("%C0%AF", NOT_UTF8),  # an overlong '/'
+        ("%F4%90%80%80", NOT_UTF8),  # past U+10FFFF
+        ("%00", CONTROL),
+        ("hi%00there", CONTROL),
+        ("%1B%5B31mred", CONTROL),
+        ("%7F", CONTROL),
+        ("a%C2%85b", CONTROL),  # NEL, a C1 control
+        ("tab%09CR%0DLF%0Aok", SUCCESS),
+    ],
+)
+async def test_text_that_is_not_utf8_or_has_control_characters(
+    client: httpx.AsyncClient, shared_server: Server, wire: str, expected: str
+) -> None:
+    args = send_args(ALPHA, message_text=None)
+    response = await client.get(f"/api_web?{urlencode(args)}&message_text={wire}")
+    assert reply(response) == expected
+    rows = await stored(shared_server, "1" + args["phone"])
+    assert len(rows) == (1 if expected == SUCCESS else 0)
+
+
+async def test_a_form_body_that_is_not_utf8(
+    client: httpx.AsyncClient, shared_server: Server
+) -> None:
+    args = send_args(ALPHA, message_text=None)
+    response = await client.post(
+        "/api_web",
+        content=urlencode(args).encode() + b"&message_text=caf\xe9",  # Latin-1, not UTF-8
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert reply(response) == NOT_UTF8
+    assert await stored(shared_server, "1" + args["phone"]) == []
+
+
+async def test_a_realm_that_is_not_utf8_is_no_match(client: httpx.AsyncClient) -> None:
+    args = send_args(ALPHA, r=None)
+    response = await client.get(f"/api_web?{urlencode(args)}&r=alpha%FF")
+    assert reply(response) == NO_MATCH  # not a store error: it is looked up as "alpha\ufffd"

@@ -1,1 +1,1 @@
-"""Realm authentication: argon2id hashes, verified-credential cache, lockout."""
+"""Realm authentication: argon2id hashes, verified-credential cache, guessing slowed down."""

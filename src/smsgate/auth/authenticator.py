@@ -11,16 +11,19 @@ in-memory structures in front of it:
    `credential_ttl` plus one lookup later; changes made in this process call
    `invalidate(realm)` and take effect at once.
 2. `VerifiedCredentials`: (realm, password, version) triples that passed argon2 recently.
-3. `Lockout`: failures per `("realm", name)` and per `("addr", client)`.
+3. `GuessGuard`: wrong passwords slow down their sender, per (realm, client address) and per
+   address, and alert on a realm under attack; nobody is locked out (ADR 0008). A password in
+   the verified cache is never slowed down.
 
-The hot path (credential map hit, verified-cache hit, nothing locked) awaits nothing: a few
-dict lookups and one HMAC-SHA256. On a miss argon2 runs in an executor thread, never on the
+The hot path (credential map hit, verified-cache hit) awaits nothing: a few dict lookups and
+one HMAC-SHA256. On a miss argon2 runs in an executor thread, never on the
 event loop; at most `max_concurrent_hashes` verifications run at once (each takes 64 MiB), and
 identical concurrent checks (same realm, password and hash) share one verification, so a cold
 start under load costs one argon2 run per distinct credential, not one per request.
 
-Unknown realms are verified against a dummy hash made with the same hasher, so a wrong
-password for an existing realm and any password for a missing realm cost the same time.
+Unknown realms are verified against a dummy hash made with the same hasher, and their
+attempts wait and count exactly like a wrong password's, so a wrong password for an existing
+realm and any password for a missing realm cost the same time.
 A cached entry counts only for the credential's current `version`; stores must bump the
 version on every password change (a changed hash under the same version is caught too, when
 the credential map refreshes).
@@ -40,7 +43,7 @@ from typing import Any, Final, TypeVar
 from argon2 import PasswordHasher
 
 from smsgate.auth.cache import VerifiedCredentials
-from smsgate.auth.lockout import Lockout, LockoutKey
+from smsgate.auth.guard import GuessGuard
 from smsgate.auth.passwords import DEFAULT_HASHER, generate_password, hash_password, verify_password
 from smsgate.constants import AUTH_CACHE_MAX_ENTRIES
 
@@ -69,7 +72,7 @@ _V = TypeVar("_V")
 
 
 class Authenticator:
-    """Realm authentication with caching, lockout and off-loop argon2. Use from one loop."""
+    """Realm authentication with caching, throttling and off-loop argon2. Use from one loop."""
 
     def __init__(
         self,
@@ -78,7 +81,7 @@ class Authenticator:
         credential_ttl: float = CREDENTIAL_TTL_SECONDS,
         max_credentials: int = AUTH_CACHE_MAX_ENTRIES,
         verified: VerifiedCredentials | None = None,
-        lockout: Lockout | None = None,
+        guard: GuessGuard | None = None,
         hasher: PasswordHasher = DEFAULT_HASHER,
         max_concurrent_hashes: int | None = None,
         executor: Executor | None = None,
@@ -86,7 +89,7 @@ class Authenticator:
     ) -> None:
         """`lookup(realm)` loads a credential (None: no such realm); the rest are tunables.
 
-        `credential_ttl`/`max_credentials` bound the realm map; `verified` and `lockout` default
+        `credential_ttl`/`max_credentials` bound the realm map; `verified` and `guard` default
         to fresh instances on `clock`; `hasher` makes the dummy hash (match the store's);
         `max_concurrent_hashes` (default: CPU count) caps simultaneous argon2 runs, which
         execute on `executor` (default: the loop's default executor).
@@ -97,7 +100,7 @@ class Authenticator:
         self._credential_ttl = credential_ttl
         self._max_credentials = max_credentials
         self._verified = verified if verified is not None else VerifiedCredentials(clock=clock)
-        self._lockout = lockout if lockout is not None else Lockout(clock=clock)
+        self._guard = guard if guard is not None else GuessGuard(clock=clock)
         self._hasher = hasher
         self._executor = executor
         self._clock = clock
@@ -111,18 +114,14 @@ class Authenticator:
     async def authenticate(
         self, realm: str, password: str | None, client: str | None
     ) -> RealmCredential | None:
-        """The realm's credential if `password` is right and neither key is locked, else None.
+        """The realm's credential if `password` is right, else None (also when the guard
+        refuses to check it now).
 
-        `client` is the peer address (None when unknown: only the realm is then counted).
-        Errors from `lookup` propagate and count as no failure.
+        `client` is the peer address (None when unknown: the pair is then counted with an
+        empty address, and no address alone). Errors from `lookup` propagate and count as
+        no attempt. A request without a password guesses nothing and is not counted.
         """
-        realm_key: LockoutKey = ("realm", realm)
-        addr_key: LockoutKey | None = ("addr", client) if client is not None else None
-        lockout = self._lockout
-        if lockout.is_locked(realm_key) or (addr_key is not None and lockout.is_locked(addr_key)):
-            return None
         if not password:
-            self._fail(realm_key, addr_key)
             return None
 
         entry = self._credentials.get(realm)
@@ -136,25 +135,35 @@ class Authenticator:
                 refresh = self._start(self._loading, realm, partial(self._load, realm))
                 refresh.add_done_callback(_log_refresh_failure)
 
-        if credential is None:
-            fingerprint = self._verified.fingerprint(realm, password, 0)
-            await self._coalesce(
-                self._checking, (None, fingerprint), partial(self._dummy, password)
-            )
-            self._fail(realm_key, addr_key)
-            return None
-        if self._verified.get(realm, password, credential.version):
-            lockout.record_success(realm_key)
+        if credential is not None and self._verified.get(realm, password, credential.version):
+            self._guard.succeeded(realm, client, admitted=False)
             return credential
 
-        fingerprint = self._verified.fingerprint(realm, password, credential.version)
-        check = partial(self._check, credential.password_hash, password)
-        if not await self._coalesce(self._checking, (credential.password_hash, fingerprint), check):
-            self._fail(realm_key, addr_key)
+        if credential is None:
+            key: _CheckKey = (None, self._verified.fingerprint(realm, password, 0))
+            start = partial(self._dummy, password)
+        else:
+            fingerprint = self._verified.fingerprint(realm, password, credential.version)
+            key = (credential.password_hash, fingerprint)
+            start = partial(self._check, credential.password_hash, password)
+        running = self._checking.get(key)
+        if running is not None:
+            # The same realm and password are being checked right now: share that answer. It
+            # is the same guess, so it is neither delayed nor counted again (a client's burst
+            # of requests after a restart is one attempt, not a guesser).
+            right = await asyncio.shield(running)
+            admitted = False
+        else:
+            if not await self._guard.admit(realm, client):
+                return None
+            right = await self._coalesce(self._checking, key, start)
+            admitted = True
+        if credential is None or not right:
+            if admitted:
+                self._guard.failed(realm, known=credential is not None)
             return None
         self._verified.put(realm, password, credential.version)
-        # Only the realm is cleared: one valid credential must not reset a guessing address.
-        lockout.record_success(realm_key)
+        self._guard.succeeded(realm, client, admitted=admitted)
         return credential
 
     async def warm_up(self) -> None:
@@ -174,13 +183,8 @@ class Authenticator:
     def __repr__(self) -> str:
         return (
             f"Authenticator(credentials={len(self._credentials)}, "
-            f"verified={self._verified!r}, lockout={self._lockout!r})"
+            f"verified={self._verified!r}, guard={self._guard!r})"
         )
-
-    def _fail(self, realm_key: LockoutKey, addr_key: LockoutKey | None) -> None:
-        self._lockout.record_failure(realm_key)
-        if addr_key is not None:
-            self._lockout.record_failure(addr_key)
 
     async def _load(self, realm: str) -> RealmCredential | None:
         credential = await self._lookup(realm)

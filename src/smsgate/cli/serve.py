@@ -55,7 +55,7 @@ def serve(
     import uvicorn
 
     from smsgate.http.app import create_app
-    from smsgate.http.coalescing import uvicorn_options
+    from smsgate.http.serving import uvicorn_options
 
     settings = load_settings()
     # aiosqlite runs each statement on its own thread; with the default 5 ms GIL switch
@@ -84,7 +84,7 @@ def serve(
         create_app(gateway),
         host=host or settings.host,
         port=port or settings.port,
-        **uvicorn_options(settings.log_level, access_log),
+        **uvicorn_options(settings, access_log),
     )
     server = uvicorn.Server(config)
     freeze_startup_heap()
@@ -111,7 +111,7 @@ def _serve_workers(
     os.environ["SMSGATE_DISPATCH"] = "true" if settings.dispatch else "false"
     import uvicorn
 
-    from smsgate.http.coalescing import uvicorn_options
+    from smsgate.http.serving import uvicorn_options
 
     uvicorn.run(
         "smsgate.http.app:app_from_env",
@@ -119,7 +119,7 @@ def _serve_workers(
         workers=workers,
         host=host,
         port=port,
-        **uvicorn_options(settings.log_level, access_log),
+        **uvicorn_options(settings, access_log),
     )
 
 

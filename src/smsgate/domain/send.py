@@ -4,8 +4,14 @@
 failure table in its documented order (after realm and password, which need the store); `reply`
 formats the single `text/plain` line a client reads. The HTTP adapter only moves bytes in and
 out of these functions.
+
+Bytes that are not UTF-8 reach these functions as lone surrogates (U+DC80-U+DCFF, Python's
+`surrogateescape`): valid UTF-8 never decodes to a surrogate, so a message text holding one
+was not valid UTF-8 and is refused. Other arguments read such bytes as U+FFFD, as before: a
+realm, password, phone or sender code with them cannot match anything anyway.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,8 +37,15 @@ NO_MATCH = "Realm and password do not match"
 TEMPORARILY_UNAVAILABLE = "Temporarily unable to accept messages, try again later"
 SENDER_REQUIRED = "Sender code is required"
 TEXT_EMPTY = "Message text cannot be empty."
+TEXT_NOT_UTF8 = "Message text is not valid UTF-8"
+TEXT_CONTROL = "Message text contains control characters"  # tab, CR and LF are allowed
 TEXT_TOO_LONG = f"Message text cannot be more than {MAX_MESSAGE_CHARS} characters long"
+REQUEST_TOO_LARGE = "Request too large"  # over MAX_REQUEST_HEAD_BYTES or MAX_REQUEST_BODY_BYTES
 MAX_REASON_CHARS = 120  # a reason repeats client values; keep the line short
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 and C1 controls but tab, LF and CR; and surrogates: one search for a good text
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,9 @@ def parse_args(*sources: Iterable[tuple[str, str]]) -> SendArgs:
                 seen[field] = value
         for field, value in seen.items():
             fields.setdefault(field, value)
+    for field, value in fields.items():
+        if not value.isascii() and field != "message_text":
+            fields[field] = _SURROGATE.sub("\ufffd", value)
     return SendArgs(**fields)
 
 
@@ -94,6 +110,8 @@ def validate(args: SendArgs, realm_id: int, sender: SenderCode | None) -> Valid 
     text = args.message_text
     if text is None or not text.strip():
         return TEXT_EMPTY
+    if not text.isprintable() and _BAD_IN_TEXT.search(text):  # isprintable: the fast path
+        return TEXT_NOT_UTF8 if _SURROGATE.search(text) else TEXT_CONTROL
     if len(text) > MAX_MESSAGE_CHARS:
         return TEXT_TOO_LONG
     assert args.phone is not None  # phone_error() returned None

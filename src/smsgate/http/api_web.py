@@ -4,8 +4,9 @@ A bare ASGI callable rather than a framework route: this is the hot path, and th
 request (parse, check, hand to the group commit) is small enough that routing, dependency
 injection and response classes would cost more than the work itself. The order of the checks is
 the failure table of WhatCounts' documentation; the rules themselves are in `domain.send`.
-Every reply is HTTP 200 `text/plain`: WhatCounts clients raise on 4xx/5xx before they read the
-body, so a failure must travel in the body.
+Every reply to GET and POST is HTTP 200 `text/plain`, a request too large included: WhatCounts
+clients raise on 4xx/5xx before they read the body, so a failure must travel in the body. Other
+methods never send and get 405 (`Allow: GET, POST`).
 """
 
 import logging
@@ -14,6 +15,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from smsgate.auth.authenticator import Authenticator
+from smsgate.constants import MAX_REQUEST_BODY_BYTES
 from smsgate.domain import send
 from smsgate.domain.encoding import segment
 from smsgate.domain.model import NewMessage
@@ -27,13 +29,30 @@ from smsgate.store.ids import new_message_id
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024  # a valid request is under 1 KiB; refuse to buffer more
 _HEADERS = [(b"content-type", b"text/plain; charset=utf-8")]
+_NOT_ALLOWED = b"FAILURE: Method not allowed"
+_NOT_ALLOWED_HEADERS = [
+    *_HEADERS,
+    (b"allow", b"GET, POST"),
+    (b"content-length", str(len(_NOT_ALLOWED)).encode()),
+]
 _FORM = b"application/x-www-form-urlencoded"
 
 Scope = MutableMapping[str, Any]
-_RESULTS = ("accepted", "opted_out", "bad_request", "unauthorised", "unavailable", "error")
+_RESULTS = (
+    "accepted",
+    "opted_out",
+    "bad_request",
+    "too_large",
+    "unauthorised",
+    "unavailable",
+    "error",
+)
 _COUNTERS = {result: API_REQUESTS.labels(result) for result in _RESULTS}
+
+
+class _TooLarge(Exception):
+    """A POST body over MAX_REQUEST_BODY_BYTES, declared or read."""
 
 
 class ApiWeb:
@@ -53,17 +72,32 @@ class ApiWeb:
         self._region = default_region
 
     async def __call__(self, scope: Scope, receive: Any, send_: Any) -> None:
-        body = await self._form_body(scope, receive) if scope["method"] == "POST" else b""
-        if body is None:  # the client went away before its request was complete
+        method = scope["method"]
+        line: str | None = None
+        body: bytes | None
+        if method == "GET":
+            body = b""
+        elif method == "POST":
+            try:
+                body = await self._form_body(scope, receive)
+            except _TooLarge:
+                body, line, result = b"", send.failure(send.REQUEST_TOO_LARGE), "too_large"
+            if body is None:  # the client went away before its request was complete
+                return
+        else:  # HEAD, PUT, DELETE, ...: never a send
+            start = {"type": "http.response.start", "status": 405, "headers": _NOT_ALLOWED_HEADERS}
+            await send_(start)
+            await send_({"type": "http.response.body", "body": _NOT_ALLOWED})
             return
-        # percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces
-        args = send.parse_args(form_pairs(body), form_pairs(scope["query_string"]))
-        client = scope.get("client")
-        try:
-            line, result = await self.handle(args, client[0] if client else None)
-        except Exception:  # never a traceback to the client, never a false SUCCESS
-            log.exception("api_web request failed")
-            line, result = send.failure(send.TEMPORARILY_UNAVAILABLE), "error"
+        if line is None:
+            # percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces
+            args = send.parse_args(form_pairs(body), form_pairs(scope["query_string"]))
+            client = scope.get("client")
+            try:
+                line, result = await self.handle(args, client[0] if client else None)
+            except Exception:  # never a traceback to the client, never a false SUCCESS
+                log.exception("api_web request failed")
+                line, result = send.failure(send.TEMPORARILY_UNAVAILABLE), "error"
         _COUNTERS[result].inc()
         payload = line.encode()
         await send_(
@@ -115,11 +149,15 @@ class ApiWeb:
     @staticmethod
     async def _form_body(scope: Scope, receive: Any) -> bytes | None:
         """The POST body if it is a form (other content types are ignored, like WhatCounts);
-        None if the client disconnected before sending all of it."""
+        None if the client disconnected. Raises _TooLarge once the body passes
+        MAX_REQUEST_BODY_BYTES, declared or read: nothing more is read, and the server drops
+        the rest as it arrives, until the body ends or its deadline passes."""
         content_type = b""
         for name, value in scope["headers"]:
             if name == b"content-type":
                 content_type = value.split(b";", 1)[0].strip().lower()
+            elif name == b"content-length" and _over_the_limit(value):
+                raise _TooLarge
         chunks: list[bytes] = []
         size = 0
         more = True
@@ -129,9 +167,15 @@ class ApiWeb:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size <= MAX_BODY_BYTES:
-                chunks.append(chunk)
+            if size > MAX_REQUEST_BODY_BYTES:
+                raise _TooLarge
+            chunks.append(chunk)
             more = message.get("more_body", False)
-        if content_type not in (_FORM, b"") or size > MAX_BODY_BYTES:
+        if content_type not in (_FORM, b""):
             return b""
         return b"".join(chunks)
+
+
+def _over_the_limit(content_length: bytes) -> bool:
+    # the parser has checked that Content-Length is a number
+    return len(content_length) > 9 or int(content_length) > MAX_REQUEST_BODY_BYTES

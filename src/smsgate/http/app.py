@@ -24,7 +24,9 @@ from smsgate.http.simulator_hook import make_hook
 from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
 
-API_PATHS = frozenset({"/bin/api_web", "/api_web"})
+# With and without a trailing slash: both are served, never redirected (a redirect would echo
+# the query string, password included, in its Location header).
+API_PATHS = frozenset({"/bin/api_web", "/api_web", "/bin/api_web/", "/api_web/"})
 
 
 class FastPath:
@@ -83,13 +85,16 @@ def assemble(
             await stop()
 
     routes = [
-        Route("/bin/api_web", api_web),  # any method: POST reads the form body
-        Route("/api_web", api_web),
+        *(Route(path, api_web) for path in sorted(API_PATHS)),  # the methods: api_web decides
         Route("/healthz", health),
         Route("/metrics", metrics),
         *(extra_routes or []),
     ]
-    return FastPath(api_web, Starlette(routes=routes, lifespan=lifespan))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    # Starlette answers `/healthz/` with a redirect to `/healthz` that carries the whole query
+    # string (a password, if one was sent there by mistake) in `Location:`. No redirects.
+    app.router.redirect_slashes = False
+    return FastPath(api_web, app)
 
 
 def app_from_env() -> FastPath:

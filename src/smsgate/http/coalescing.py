@@ -1,23 +1,19 @@
-"""uvicorn's httptools protocol with one socket write per response instead of two.
+"""One socket write per HTTP response instead of two: a transport that joins the writes.
 
 An ASGI response is two messages, `http.response.start` and `http.response.body`, and uvicorn
 writes each to the transport at once: two `send()` system calls and, with TCP_NODELAY, two TCP
 segments for a 60-byte reply. Profiled under load, those two writes were the largest single
 cost of an API process (about a third of its time holding the GIL), and the client pays for
-the second segment too. This protocol gives uvicorn a transport that collects what is written
-during one event-loop step and sends it with one write right after (`call_soon`), so a
-response's head and body leave together; a close sends what is pending first.
+the second segment too. The protocol (`protocol.py`) gives uvicorn a transport that collects
+what is written during one event-loop step and sends it with one write right after
+(`call_soon`), so a response's head and body leave together; a close sends what is pending
+first.
 
-Written by hand because uvicorn has no option for it; it only wraps the transport and relies on
-nothing of uvicorn but `connection_made(transport)`.
+Written by hand because uvicorn has no option for it; it only wraps the transport.
 """
 
 import asyncio
 from typing import Any
-
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-from smsgate.http.log_scrub import logging_config
 
 
 class CoalescingTransport:
@@ -59,24 +55,3 @@ class CoalescingTransport:
 
     def __getattr__(self, name: str) -> Any:  # everything else: the real transport's
         return getattr(self._transport, name)
-
-
-class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-    """Pass as `uvicorn.Config(http=...)`."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        wrapped = CoalescingTransport(transport, asyncio.get_running_loop())
-        super().connection_made(wrapped)  # type: ignore[arg-type]
-
-
-def uvicorn_options(log_level: str, access_log: bool) -> dict[str, Any]:
-    """The uvicorn settings of every smsgate HTTP process (`serve`, `serve --workers N`, the
-    API workers of `serve --api-workers N`): this protocol, scrubbed logs, no Server header."""
-    return {
-        "log_config": logging_config(log_level, access_log=access_log),
-        "access_log": access_log,
-        "loop": "auto",
-        "http": CoalescingHttpToolsProtocol,
-        "lifespan": "on",
-        "server_header": False,
-    }

@@ -3,7 +3,9 @@
 WhatCounts clients put the password in the query string (`p=` or `pwd=`), and the access log
 prints the query string. This filter, installed on every handler, rewrites each record's final
 text with the values of `p` and `pwd` (and their percent-encoded or upper-case spellings)
-replaced by `***`, whatever logger produced it.
+replaced by `***`, whatever logger produced it. The value is everything up to the next `&` or
+white space: a query string cannot hold a raw `&` or space inside a value, so this is the whole
+value as api_web reads it (it may scrub a little more in free text, never less).
 """
 
 import logging
@@ -11,8 +13,10 @@ import re
 from typing import Any
 
 # p= or pwd= (any case; letters may be percent-encoded, e.g. %70=, since the API decodes names)
-# at the start of a query string or after ?, &, ; or whitespace; value up to & or space.
-_SECRET = re.compile(r"(?i)((?:^|[?&;\s\"'])(?:p|%[57]0)(?:(?:w|%[57]7)(?:d|%[46]4))?=)[^&\s\"']*")
+# at the start of a query string or after ?, &, ; or whitespace. The value runs to the next &
+# or white space (the end of the request target in an access log line), whatever it holds:
+# quotes, semicolons and brackets may be part of a password (encodeURIComponent leaves ' raw).
+_SECRET = re.compile(r"(?i)((?:^|[?&;\s\"'])(?:p|%[57]0)(?:(?:w|%[57]7)(?:d|%[46]4))?=)[^&\s]*")
 
 
 def scrub(text: str) -> str:

@@ -22,7 +22,7 @@ from smsgate.auth.authenticator import Authenticator
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.api_web import ApiWeb
 from smsgate.http.app import FastPath, assemble
-from smsgate.http.coalescing import uvicorn_options
+from smsgate.http.serving import uvicorn_options
 from smsgate.metrics import worker_exposition
 from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
@@ -78,7 +78,7 @@ def main() -> None:
     core = RemoteAccepter(core_sock, on_lost=core_lost)
     config = uvicorn.Config(
         create_worker_app(settings, core),
-        **uvicorn_options(settings.log_level, settings.access_log),
+        **uvicorn_options(settings, settings.access_log),
     )
     server = uvicorn.Server(config)
     freeze_startup_heap()

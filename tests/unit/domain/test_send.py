@@ -96,6 +96,12 @@ def test_names_are_case_insensitive(name: str) -> None:
     assert getattr(parse_args([(name, "v")]), field) == "v"
 
 
+def test_bytes_that_were_not_utf8_read_as_replacement_characters_but_in_the_text() -> None:
+    bad = "a\udcffb"
+    pairs = [(name, bad) for name in ("c", "r", "p", "phone", "sender_code", "message_text")]
+    assert parse_args(pairs) == SendArgs(*(["a\ufffdb"] * 5), message_text=bad)
+
+
 def test_values_are_kept_verbatim() -> None:
     args = parse_args([("message_text", "  two  spaces : colon\n"), ("phone", " 1 ")])
     assert args.message_text == "  two  spaces : colon\n"
@@ -147,6 +153,19 @@ def test_good_request_is_valid() -> None:
         ({"message_text": ""}, SENDER, send.TEXT_EMPTY),
         ({"message_text": " \t\n "}, SENDER, send.TEXT_EMPTY),
         ({"message_text": "x" * (MAX_MESSAGE_CHARS + 1)}, SENDER, send.TEXT_TOO_LONG),
+        # bytes that were not UTF-8 arrive as lone surrogates (surrogateescape)
+        ({"message_text": "\udcff\udcfe"}, SENDER, send.TEXT_NOT_UTF8),  # %FF%FE
+        ({"message_text": "caf\udcc3"}, SENDER, send.TEXT_NOT_UTF8),  # truncated é
+        ({"message_text": "\udced\udca0\udc80"}, SENDER, send.TEXT_NOT_UTF8),  # U+D800
+        ({"message_text": "\ud83d"}, SENDER, send.TEXT_NOT_UTF8),  # any surrogate
+        ({"message_text": "\x00"}, SENDER, send.TEXT_CONTROL),
+        ({"message_text": "hi\x00"}, SENDER, send.TEXT_CONTROL),
+        ({"message_text": "\x1b[31mred"}, SENDER, send.TEXT_CONTROL),
+        ({"message_text": "bell\x07"}, SENDER, send.TEXT_CONTROL),
+        ({"message_text": "del\x7f"}, SENDER, send.TEXT_CONTROL),
+        ({"message_text": "next\x85line"}, SENDER, send.TEXT_CONTROL),  # C1
+        ({"message_text": "form\x0cfeed"}, SENDER, send.TEXT_CONTROL),
+        ({"message_text": "\x0b\x1c"}, SENDER, send.TEXT_EMPTY),  # str.strip() white space
     ],
 )
 def test_each_failure_row(
@@ -161,6 +180,9 @@ def test_failure_texts_are_the_documented_ones() -> None:
     assert send.SENDER_REQUIRED == "Sender code is required"
     assert send.TEXT_EMPTY == "Message text cannot be empty."
     assert send.TEXT_TOO_LONG == "Message text cannot be more than 160 characters long"
+    assert send.TEXT_NOT_UTF8 == "Message text is not valid UTF-8"
+    assert send.TEXT_CONTROL == "Message text contains control characters"
+    assert send.REQUEST_TOO_LARGE == "Request too large"
     assert send.TEMPORARILY_UNAVAILABLE == "Temporarily unable to accept messages, try again later"
     assert send.opted_out_reason("2065551212", "55501") == (
         "Phone 2065551212 has opted out of sender code 55501"
@@ -169,12 +191,16 @@ def test_failure_texts_are_the_documented_ones() -> None:
 
 def test_the_first_failing_row_wins() -> None:
     """Start with everything wrong and fix one argument at a time, in the documented order."""
-    args = SendArgs(command="nope", phone="12-34", sender_code="55502", message_text="x" * 200)
+    args = SendArgs(
+        command="nope", phone="12-34", sender_code="55502", message_text="\x00\udcff" + "x" * 200
+    )
     steps: list[tuple[dict[str, str], SenderCode | None, str]] = [
         ({}, OTHER_REALMS_SENDER, "Unsupported command nope"),
         ({"command": "SmsSendMessageToPhone"}, OTHER_REALMS_SENDER, PHONE_NOT_DIGITS),
         ({"phone": "2065551212"}, OTHER_REALMS_SENDER, "Sender code 55502 not found in realm"),
-        ({"sender_code": "55501"}, SENDER, send.TEXT_TOO_LONG),
+        ({"sender_code": "55501"}, SENDER, send.TEXT_NOT_UTF8),
+        ({"message_text": "\x00" + "x" * 200}, SENDER, send.TEXT_CONTROL),
+        ({"message_text": "x" * 200}, SENDER, send.TEXT_TOO_LONG),
     ]
     for changes, sender, reason in steps:
         args = replace(args, **changes)
@@ -203,6 +229,8 @@ def test_command_is_case_insensitive(command: str) -> None:
         "é" * MAX_MESSAGE_CHARS,
         "x" * (MAX_MESSAGE_CHARS - 1) + "\U0001f600",  # the limit counts characters, not units
         " leading and trailing spaces are kept ",
+        "tab\tCR\rLF\nare allowed",
+        "\ufffd is a character like any other",
     ],
 )
 def test_accepted_texts_are_kept_verbatim(text: str) -> None:

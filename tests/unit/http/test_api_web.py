@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from smsgate.auth.authenticator import RealmCredential
+from smsgate.constants import MAX_REQUEST_BODY_BYTES
 from smsgate.domain.model import NewMessage, SenderCode
-from smsgate.http.api_web import MAX_BODY_BYTES, ApiWeb
+from smsgate.http.api_web import ApiWeb
 from smsgate.store.accept import Outcome
 from smsgate.store.errors import StoreUnavailable
 
@@ -123,7 +124,7 @@ async def test_accepted_message_is_normalised_and_segmented() -> None:
     assert (message.realm_id, message.sender_code, message.phone) == (1, "55501", "12065551212")
     assert (message.text, message.encoding, message.parts) == ("héllo 😀", "ucs2", 1)
     assert len(message.id) == 26
-    assert auth.calls == [("acme", PASSWORD, "192.0.2.7")]  # the peer address, for lockout
+    assert auth.calls == [("acme", PASSWORD, "192.0.2.7")]  # the peer address, for throttling
 
 
 async def test_chunked_form_body() -> None:
@@ -134,15 +135,62 @@ async def test_chunked_form_body() -> None:
     assert accepter.accepted[0].text == "hello"
 
 
-async def test_a_body_over_the_limit_is_ignored() -> None:
+TOO_LARGE = "FAILURE: Request too large"
+
+
+async def test_a_body_over_the_limit_is_refused_and_not_read_further() -> None:
+    app, auth, accepter = make_app()
+    chunk = b"&x=" + b"y" * 4093  # 4 KiB
+    chunks = [VALID, *([chunk] * 100)]  # 400 KiB in all
+    served = 0
+    receive_chunks = body_chunks(*chunks)
+
+    async def receive() -> dict[str, Any]:
+        nonlocal served
+        served += 1
+        return await receive_chunks()
+
+    status, _, text = await call(app, method="POST", query=VALID, headers=FORM, receive=receive)
+    assert (status, text) == (200, TOO_LARGE)
+    assert served == MAX_REQUEST_BODY_BYTES // 4096 + 1  # stopped at the first chunk past it
+    assert (accepter.accepted, auth.calls) == ([], [])
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
     app, _, accepter = make_app()
-    padding = b"&x=" + b"y" * MAX_BODY_BYTES
-    receive = body_chunks(VALID.replace(b"hello", b"from+the+body"), padding)
-    query = VALID.replace(b"hello", b"from+the+query")
-    assert (await call(app, method="POST", query=query, headers=FORM, receive=receive))[2] == (
-        SUCCESS
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("the body was read")
+
+    length = [(b"content-length", str(MAX_REQUEST_BODY_BYTES + 1).encode())]
+    for declared in (length, [(b"content-length", b"9" * 30)]):
+        status, _, text = await call(
+            app, method="POST", query=VALID, headers=FORM + declared, receive=receive
+        )
+        assert (status, text) == (200, TOO_LARGE)
+    assert accepter.accepted == []
+
+
+async def test_a_body_at_the_limit_is_read() -> None:
+    app, _, accepter = make_app()
+    body = VALID + b"&x=" + b"y" * (MAX_REQUEST_BODY_BYTES - len(VALID) - 3)
+    assert len(body) == MAX_REQUEST_BODY_BYTES
+    declared = [(b"content-length", str(len(body)).encode())]
+    status, _, text = await call(
+        app, method="POST", headers=FORM + declared, receive=body_chunks(body)
     )
-    assert accepter.accepted[0].text == "from the query"
+    assert (status, text) == (200, SUCCESS)
+    assert len(accepter.accepted) == 1
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+async def test_methods_other_than_get_and_post_send_nothing(method: str) -> None:
+    app, auth, accepter = make_app()
+    status, headers, text = await call(
+        app, method=method, query=VALID, headers=FORM, receive=body_chunks(VALID)
+    )
+    assert (status, headers[b"allow"], text) == (405, b"GET, POST", "FAILURE: Method not allowed")
+    assert (accepter.accepted, auth.calls) == ([], [])
 
 
 @pytest.mark.parametrize(
