@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: databases, gateways, realms and sender codes.
+"""Fixtures shared by the whole suite: databases, gateways, realms and sender codes; and how
+the suite is spread over pytest-xdist workers (`pytest_collection_modifyitems`).
 
 `database_url` runs a test once on a SQLite file and once on a fresh PostgreSQL database.
 PostgreSQL must be reachable on 127.0.0.1:5432 (user `postgres`, trust authentication); when it
@@ -30,6 +31,15 @@ NO_POSTGRES_ENV = "SMSGATE_TEST_NO_POSTGRES"
 
 # argon2id with the lowest cost the library accepts: realms made by tests verify in microseconds.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` (several processes under load each) share one xdist group: with
+    `--dist loadgroup` (scripts/test) they run one after another on one worker while the
+    other workers take the rest, so two of them never compete for the same two cores."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group("slow"))
 
 
 async def _admin_connection() -> asyncpg.Connection:

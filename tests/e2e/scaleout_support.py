@@ -4,7 +4,8 @@
 Processes get a clean environment (no inherited `SMSGATE_*`) plus the cluster's settings, write
 their output to a log file each (shown when a test fails), and are always reaped: SIGTERM, then
 SIGKILL after a bound, at teardown. Readiness is observed, never slept for: an API is ready when
-/healthz answers, a dispatcher when it holds its bind leases.
+its own log says uvicorn is running (an answer on the port could come from another process
+that took the port first), a dispatcher when it holds its bind leases.
 """
 
 import asyncio
@@ -14,7 +15,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Final
 
@@ -29,22 +29,26 @@ from smsgate.store.database import Database
 from smsgate.store.migrate import upgrade
 from smsgate.store.realms import RealmStore
 from tests.conftest import CHEAP_HASHER
-from tests.e2e.support import free_port
+from tests.e2e.support import STARTUP_TIMEOUT, client_limits, free_port
+from tests.support.waiting import eventually, scaled
 
 SMSGATE: Final = Path(sys.executable).with_name("smsgate")
 REALM, PASSWORD, SENDER = "acme", "secret", "12065550100"
 CONNECTION: Final = "carrier"
-STOP_TIMEOUT: Final = 20.0
+STOP_TIMEOUT: Final = 30.0  # SIGTERM to exit, on a loaded machine (scaled)
+PORT_ATTEMPTS: Final = 3  # an API whose free port was taken meanwhile tries another
 
 
 class CountingSMSC(SmscSimulator):
     """The fake SMSC: counts submit_sm per text (each test message has a unique text),
-    remembers the most sessions ever bound at once, and can withhold its submit responses for a
-    while (`hold_responses`), so that a test knows submits are outstanding on every bind."""
+    remembers which texts it answered and the most sessions ever bound at once, and can
+    withhold its submit responses for a while (`hold_responses`), so that a test knows submits
+    are outstanding on every bind."""
 
     def __init__(self) -> None:
         super().__init__()
         self.max_bound = 0
+        self.answered: set[str] = set()  # texts whose submit_sm got its response
         self._holding = False
         self._held: list[tuple[SmscSession, asyncio.Future[None]]] = []
         self._held_enough = asyncio.Event()
@@ -66,6 +70,10 @@ class CountingSMSC(SmscSimulator):
         self._held_enough.clear()
         async with asyncio.timeout(timeout):
             await self._held_enough.wait()
+
+    def after_submit(self, session: SmscSession, pdu: SubmitSm, resp: SubmitSmResp) -> None:
+        self.answered.add(pdu.short_message.decode("latin-1"))
+        super().after_submit(session, pdu, resp)
 
     def release_responses(self) -> None:
         """Answer everything held (a dead connection's answers are dropped) and go on."""
@@ -128,7 +136,7 @@ class Process:
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                async with asyncio.timeout(STOP_TIMEOUT):
+                async with asyncio.timeout(scaled(STOP_TIMEOUT)):
                     await self.process.wait()
             except TimeoutError:
                 self.process.kill()
@@ -141,6 +149,24 @@ class Process:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    async def wait_listening(self) -> bool:
+        """Until uvicorn says it is running (True), or the process exited because its port was
+        taken (False); AssertionError if it exited for any other reason."""
+
+        async def started_or_exited() -> bool:
+            return not self.running or "Uvicorn running on" in self.output()
+
+        await eventually(
+            started_or_exited,
+            timeout=STARTUP_TIMEOUT,
+            what=f"{self.name} listening",
+            describe=self.output,
+        )
+        if self.running:
+            return True
+        assert "address already in use" in self.output(), f"{self.name} exited:\n{self.output()}"
+        return False
 
 
 class Cluster:
@@ -179,7 +205,7 @@ max_tps = {max_tps}
 default = true
 reconnect_initial = 0.1
 reconnect_max = 1.0
-response_timeout = 30  # answers withheld by a test must not time out and be resent
+response_timeout = 600  # answers withheld by a test must not time out and be resent
 """
         )
 
@@ -198,28 +224,23 @@ response_timeout = 30  # answers withheld by a test must not time out and be res
         env.update(extra)
         return env
 
-    async def api(self, name: str) -> tuple[Process, str]:
-        """Start `serve --no-dispatch`; returns it and its base URL once /healthz answers."""
-        port = free_port()
-        process = Process(
-            name,
-            ["serve", "--no-dispatch", "--port", str(port)],
-            self.env(SMSGATE_NODE_ID=name),
-            self.tmp_path / f"{name}.log",
-        )
-        self.processes.append(await process.start())
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.running, f"{name} exited:\n{process.output()}"
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        return process, url
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{name} did not start:\n{process.output()}"
-                await asyncio.sleep(0.1)
+    async def api(self, name: str, *args: str) -> tuple[Process, str]:
+        """Start `serve --no-dispatch` (and `args`); returns it and its base URL once it
+        listens."""
+        for _ in range(PORT_ATTEMPTS):
+            port = free_port()
+            process = Process(
+                name,
+                ["serve", "--no-dispatch", "--port", str(port), *args],
+                self.env(SMSGATE_NODE_ID=name),
+                self.tmp_path / f"{name}.log",
+            )
+            self.processes.append(await process.start())
+            if await process.wait_listening():
+                return process, f"http://127.0.0.1:{port}"
+            self.processes.remove(process)
+            await process.stop()
+        raise AssertionError(f"{name}: no free port in {PORT_ATTEMPTS} attempts")
 
     async def dispatcher(self, name: str, *args: str) -> Process:
         process = Process(
@@ -257,6 +278,12 @@ async def count_by_status(db: Database) -> Counter[str]:
         return Counter({status: int(n) for status, n in rows})
 
 
+async def parts_recorded(db: Database) -> int:
+    """`message_parts` rows: parts whose submit_sm_resp a dispatcher has written."""
+    async with db.reader.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(s.message_parts)) or 0)
+
+
 async def bind_holders(db: Database) -> list[str | None]:
     async with db.reader.connect() as conn:
         rows = await conn.execute(
@@ -272,16 +299,6 @@ async def live_nodes(db: Database) -> set[str]:
         return set(await conn.scalars(select(s.nodes.c.node_id)))
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float, what: str, cluster: Cluster
-) -> None:
-    """Poll a condition held by other processes (nothing to await across that boundary)."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout}s\n{cluster.logs()}"
-        await asyncio.sleep(0.1)
-
-
 async def send_all(urls: list[str], texts: list[str], *, concurrency: int = 16) -> Counter[str]:
     """api_web for every text (phone derived from its index), spread over `urls`; returns the
     replies counted. (httpx spends more client CPU per request at higher concurrency than the
@@ -290,8 +307,10 @@ async def send_all(urls: list[str], texts: list[str], *, concurrency: int = 16) 
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(len(texts)):
         queue.put_nowait(i)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    clients = [httpx.AsyncClient(base_url=u, timeout=30, limits=limits) for u in urls]
+    clients = [
+        httpx.AsyncClient(base_url=u, timeout=scaled(60), limits=client_limits(concurrency))
+        for u in urls
+    ]
 
     async def worker(n: int) -> None:
         client = clients[n % len(clients)]

@@ -24,8 +24,11 @@ from typing import Any, Final, Self
 import aiosqlite
 import httpx
 
+from tests.support.waiting import scaled
+
 SMSGATE: Final = Path(sys.executable).with_name("smsgate")
 STARTUP_TIMEOUT: Final = 30.0
+KEEPALIVE_EXPIRY: Final = 1.0  # seconds; well below uvicorn's timeout_keep_alive (client_limits)
 SUCCESS: Final = "SUCCESS: Sending message to phone was successful"
 TEXT_PLAIN: Final = "text/plain; charset=utf-8"
 
@@ -90,7 +93,7 @@ class Cli:
             capture_output=True,
             text=True,
             env=clean_env(self.data_dir),
-            timeout=120,
+            timeout=scaled(120),
             check=False,
         )
         assert done.returncode == 0, done.stderr
@@ -105,7 +108,7 @@ class Cli:
             env=clean_env(self.data_dir),
         )
         try:
-            async with asyncio.timeout(60):
+            async with asyncio.timeout(scaled(60)):
                 out, err = await process.communicate(stdin.encode() if stdin is not None else None)
         except BaseException:
             if process.returncode is None:
@@ -204,8 +207,9 @@ class Server:
             self._eof = True
             self._changed.notify_all()
 
-    def wait_for_line(self, needle: str, *, timeout: float = 10.0, start: int = 0) -> str:
-        """The first output line from index `start` on that contains `needle`."""
+    def wait_for_line(self, needle: str, *, timeout: float = 30.0, start: int = 0) -> str:
+        """The first output line from index `start` on that contains `needle` (waiting at most
+        `scaled(timeout)` seconds)."""
         found: list[str] = []
 
         def seen() -> bool:
@@ -213,7 +217,7 @@ class Server:
             return bool(found) or self._eof
 
         with self._changed:
-            self._changed.wait_for(seen, timeout=timeout)
+            self._changed.wait_for(seen, timeout=scaled(timeout))
         if not found:
             raise AssertionError(f"no {needle!r} in the server output:\n{self.log_text()}")
         return found[0]
@@ -256,11 +260,28 @@ def next_local_address() -> str:
     return f"127.0.{n // 250}.{n % 250 + 2}"
 
 
+def client_limits(connections: int) -> httpx.Limits:
+    """Connection limits for a test's HTTP client, which never reuses a connection that the
+    server may be closing.
+
+    uvicorn closes a connection that has been idle for `timeout_keep_alive` (5 s), counted from
+    when it finished the response; httpx drops an idle one after `keepalive_expiry` (5 s by
+    default), counted from when it read the response, a little later. A request sent in
+    between (a test that paused, or a pooled connection left idle on a loaded machine) meets
+    the server's close and fails with "Server disconnected without sending a response".
+    Measured on a loaded 2-core machine: pooled connections were reused after up to 4 s idle.
+    """
+    return httpx.Limits(
+        max_connections=connections,
+        max_keepalive_connections=connections,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+
+
 def make_client(server: Server, *, connections: int = 20) -> httpx.AsyncClient:
     """A client of `server` from a loopback address no other client uses."""
     transport = httpx.AsyncHTTPTransport(
-        local_address=next_local_address(),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        local_address=next_local_address(), limits=client_limits(connections)
     )
     return httpx.AsyncClient(base_url=server.url, transport=transport, timeout=30)
 

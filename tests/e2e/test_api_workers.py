@@ -4,8 +4,6 @@ commits and delivers. Real processes, real HTTP, the built-in SMSC simulator."""
 import asyncio
 import os
 import signal
-import time
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -19,6 +17,7 @@ from tests.e2e.support import (
     send_args,
     stored,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -47,14 +46,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, server: Server) -> None:
-    """Poll a condition held by other processes (nothing to await across that boundary)."""
-    deadline = time.monotonic() + 20
-    while not await check():
-        assert time.monotonic() < deadline, f"{what}: not within 20s\n{server.log_text()}"
-        await asyncio.sleep(0.1)
-
-
 async def start(server_factory: ServerFactory, workers: int = 2) -> Server:
     server = await server_factory(
         *SETUP,
@@ -66,7 +57,9 @@ async def start(server_factory: ServerFactory, workers: int = 2) -> Server:
     async def all_running() -> bool:
         return len(children(server.pid)) == workers
 
-    await until(all_running, "all API workers running", server)
+    await eventually(
+        all_running, timeout=30, what="all API workers running", describe=server.log_text
+    )
     return server
 
 
@@ -85,7 +78,9 @@ async def test_workers_accept_and_the_core_delivers(server_factory: ServerFactor
         rows = await stored(server)
         return len(rows) == 200 and {r["status"] for r in rows} <= {"sent", "delivered"}
 
-    await until(all_sent, "200 messages sent by the core", server)
+    await eventually(
+        all_sent, timeout=30, what="200 messages sent by the core", describe=server.log_text
+    )
     async with make_client(server) as client:
         metrics = (await client.get("/metrics")).text
         wrong = await client.get("/bin/api_web", params=send_args(ALPHA, p="wrong"))
@@ -105,7 +100,12 @@ async def test_a_killed_worker_is_replaced_and_nothing_is_refused(
         pids = children(server.pid)
         return len(pids) == 2 and victim not in pids
 
-    await until(replaced, "a new worker in place of the killed one", server)
+    await eventually(
+        replaced,
+        timeout=30,
+        what="a new worker in place of the killed one",
+        describe=server.log_text,
+    )
     assert await send_many(server, 50) == [SUCCESS] * 50
     assert "API worker 0 exited" in server.log_text() or "API worker 1 exited" in (
         server.log_text()
@@ -133,7 +133,9 @@ async def test_a_dead_core_takes_its_workers_down(server_factory: ServerFactory)
     async def gone() -> bool:
         return all(_gone(pid) for pid in workers)
 
-    await until(gone, "workers exiting after the core died", server)
+    await eventually(
+        gone, timeout=30, what="workers exiting after the core died", describe=server.log_text
+    )
     with pytest.raises(httpx.TransportError):
         async with make_client(server) as client:
             await client.get("/healthz")

@@ -2,12 +2,15 @@
 tests/unit/bench/test_ab.py)."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.waiting import scaled
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,9 +31,10 @@ def test_one_smoke_pair_of_head_against_the_working_tree(tmp_path: Path) -> None
     done = subprocess.run(
         [*command, "--smoke", "--tmp-root", str(tmp_path)],
         cwd=REPO,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # A's checkout: ours, not another run's
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=scaled(180),
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     data = json.loads(out.read_text())
@@ -40,4 +44,4 @@ def test_one_smoke_pair_of_head_against_the_working_tree(tmp_path: Path) -> None
     worktrees = subprocess.run(
         ["git", "worktree", "list"], cwd=REPO, capture_output=True, text=True
     ).stdout
-    assert "smsgate-ab-" not in worktrees  # the checkout of A was removed
+    assert str(tmp_path) not in worktrees  # the checkout of A was removed

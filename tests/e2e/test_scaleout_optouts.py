@@ -24,9 +24,9 @@ from tests.e2e.scaleout_support import (
     SMSGATE,
     Cluster,
     CountingSMSC,
-    eventually,
 )
 from tests.e2e.support import SUCCESS, free_port
+from tests.support.waiting import eventually, scaled
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -41,7 +41,7 @@ def opted_out(phone: str) -> str:
 async def cluster(
     postgres_url: str, db: Database, smsc: CountingSMSC, tmp_path: Path
 ) -> AsyncIterator[Cluster]:
-    group = Cluster(postgres_url, smsc, tmp_path, binds=1, node_timeout=3.0)
+    group = Cluster(postgres_url, smsc, tmp_path, binds=1, node_timeout=10.0)  # none dies
     try:
         yield group
     finally:
@@ -49,7 +49,7 @@ async def cluster(
 
 
 async def send(url: str, phone: str, text: str) -> str:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=scaled(30)) as client:
         reply = await client.get(
             "/bin/api_web",
             params={
@@ -73,7 +73,7 @@ async def cli(cluster: Cluster, *args: str) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(scaled(60)):
         _out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
 
@@ -91,7 +91,7 @@ async def message_states(db: Database, prefix: str) -> list[tuple[str, str | Non
 async def test_opt_outs_are_honoured_across_processes_at_once(
     cluster: Cluster, db: Database, smsc: CountingSMSC
 ) -> None:
-    async with asyncio.timeout(90):
+    async with asyncio.timeout(scaled(180)):
         (_, api1), (_, api2) = await asyncio.gather(cluster.api("api-1"), cluster.api("api-2"))
 
         # Accepted while no dispatcher runs: they wait in the queue.
@@ -106,12 +106,17 @@ async def test_opt_outs_are_honoured_across_processes_at_once(
         # A dispatcher started now reads the opt-out again when it claims the queued two.
         metrics_port = free_port()
         await cluster.dispatcher("disp-1", "--metrics-port", str(metrics_port))
-        await smsc.wait_for("bound", 1, timeout=30)
+        await smsc.wait_for("bound", 1, timeout=scaled(30))
 
         async def both_refused() -> bool:
             return await message_states(db, "before-") == [("failed", "opted out")] * 2
 
-        await eventually(both_refused, 20, "queued messages failed as opted out", cluster)
+        await eventually(
+            both_refused,
+            timeout=30,
+            what="queued messages failed as opted out",
+            describe=cluster.logs,
+        )
 
         # STOP from the phone, handled by the dispatcher process: deliver_sm_resp comes after
         # the opt-out is committed, and both APIs refuse from that moment on.
@@ -133,10 +138,10 @@ async def test_opt_outs_are_honoured_across_processes_at_once(
                 and 'smsgate_nodes_alive{role="dispatch"} 1.0' in text
             )
 
-        await eventually(gauges_seen, 20, "dispatcher metrics", cluster)
+        await eventually(gauges_seen, timeout=30, what="dispatcher metrics", describe=cluster.logs)
 
         # The phone still gets the STOP confirmation (it answers its own request); nothing
         # else ever reached the SMSC.
-        await smsc.wait_for_submits(1, timeout=20)
+        await smsc.wait_for_submits(1, timeout=scaled(30))
         assert [p.destination_addr for p in smsc.submitted] == [BY_MO]
         assert not smsc.texts("before-") and not smsc.texts("after")

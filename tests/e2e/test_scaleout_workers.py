@@ -3,7 +3,6 @@
 import asyncio
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from tests.e2e.scaleout_support import (
     send_all,
 )
 from tests.e2e.support import SUCCESS, free_port
+from tests.support.waiting import eventually, scaled
 
 pytestmark = pytest.mark.slow
 
@@ -43,13 +43,17 @@ async def test_workers_share_one_port_and_register_as_nodes(
         cluster.env(),
         tmp_path / "api.log",
     )
+
+    async def both_registered() -> bool:  # each worker registers once started
+        assert server.running, server.output()
+        return len(await api_nodes(db)) >= 2
+
     cluster.processes.append(await server.start())
     try:
-        async with asyncio.timeout(60):
-            deadline = time.monotonic() + 45
-            while len(await api_nodes(db)) < 2:  # each worker registers once started
-                assert server.running and time.monotonic() < deadline, server.output()
-                await asyncio.sleep(0.1)
+        await eventually(
+            both_registered, timeout=45, what="two workers registered", describe=server.output
+        )
+        async with asyncio.timeout(scaled(60)):
             nodes = await api_nodes(db)
             assert [role for role, _ in nodes] == ["api", "api"]
             assert len({pid for _, pid in nodes}) == 2  # two processes
@@ -104,6 +108,6 @@ def serve_once(data_dir: Path, *args: str) -> "subprocess.CompletedProcess[str]"
         env={"PATH": "/usr/bin:/bin", "SMSGATE_DATA_DIR": str(data_dir)},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=scaled(60),
         check=False,
     )

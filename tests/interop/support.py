@@ -27,10 +27,10 @@ from smsgate.settings import Settings
 from smsgate.store.accept import Outcome
 from smsgate.store.ids import new_message_id
 from tests.conftest import CHEAP_HASHER
+from tests.support.waiting import eventually, scaled
 
 HERE = Path(__file__).parent
-TIMEOUT = 10.0  # cap on every wait; a healthy run needs milliseconds
-POLL = 0.02
+TIMEOUT = 30.0  # cap on every wait (a loaded machine); a healthy run needs milliseconds
 
 REALM = "acme"
 CODE = "12345"  # a short code: sent with TON 3 (network specific), NPI 0
@@ -65,7 +65,7 @@ class Peer:
         port = "0"
         try:
             if listens:
-                async with asyncio.timeout(TIMEOUT):
+                async with asyncio.timeout(scaled(TIMEOUT)):
                     line = await proc.stdout.readline()
                 word, port = line.decode().split()
                 if word != "LISTENING":
@@ -104,7 +104,7 @@ class Peer:
     async def wait_for(self, name: str, count: int = 1, **match: Any) -> list[Event]:
         """Wait until `count` events `name` (matching `match`) arrived; return all of them."""
         try:
-            async with asyncio.timeout(TIMEOUT), self._changed:
+            async with asyncio.timeout(scaled(TIMEOUT)), self._changed:
                 while len(found := self.of(name, **match)) < count:
                     if self._eof:
                         raise AssertionError(f"{self.name} exited")
@@ -170,16 +170,20 @@ class Env:
         return message.id, await self.gw.accepter.accept(message)
 
     async def wait_status(self, message_id: str, status: Status) -> None:
-        """Poll the store (every 20 ms, at most TIMEOUT) until the message has `status`."""
-        current = None
-        deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:
+        """Until the message has `status` in the store (nothing signals a status change)."""
+        current: list[Status | None] = [None]
+
+        async def reached() -> bool:
             message = await self.gw.messages.get(self.realm_id, message_id)
-            current = message.status if message else None
-            if current == status:
-                return
-            await asyncio.sleep(POLL)
-        raise AssertionError(f"message {message_id} is {current}, waited for {status}")
+            current[0] = message.status if message else None
+            return current[0] == status
+
+        await eventually(
+            reached,
+            timeout=TIMEOUT,
+            what=f"message {message_id} to be {status}",
+            describe=lambda: f"it is {current[0]}",
+        )
 
 
 @contextlib.asynccontextmanager
@@ -211,7 +215,7 @@ async def gateway_on(peer: Peer, tmp_path: Path, **link_options: Any) -> AsyncIt
         await gw.realms.add_sender(REALM, CODE)
         env = Env(gw, peer, realm_id, link)
         assert gw.dispatcher is not None
-        async with asyncio.timeout(TIMEOUT):
+        async with asyncio.timeout(scaled(TIMEOUT)):
             await gw.dispatcher.links[link].wait_bound()
         yield env
     finally:

@@ -90,6 +90,7 @@ class Reaped:
     dead: list[str]  # node ids whose rows were deleted
     requeued: int  # `sending` messages queued again
     freed_slots: int  # SMPP bind slots released
+    alive: dict[str, int]  # the nodes left, by role: every one of them counts as alive
 
 
 class NodeStore:
@@ -139,7 +140,12 @@ class NodeStore:
 
     async def reap(self, node_timeout: float) -> Reaped:
         """Delete dead nodes; free their bind slots; queue again every `sending` message whose
-        owner is not a registered node (a dead one, or none at all)."""
+        owner is not a registered node (a dead one, or none at all); count the nodes left.
+
+        Those left are the live ones, counted in the same transaction: a node is either reaped
+        or counted alive. (Counted apart, by a later clock reading, a node could go past the
+        timeout in between: counted dead, yet its row, its slots and its messages still there
+        until the next pass.)"""
         async with self._db.writer.begin() as conn:
             dead = list(
                 (
@@ -166,7 +172,9 @@ class NodeStore:
                     status=Status.QUEUED.value, owner=None, claimed_at=None, updated_at=time.time()
                 )
             )
-        return Reaped(dead, int(requeued.rowcount or 0), int(freed.rowcount or 0))
+            left = await conn.execute(select(s.nodes.c.role, func.count()).group_by(s.nodes.c.role))
+            alive = {role: int(n) for role, n in left}
+        return Reaped(dead, int(requeued.rowcount or 0), int(freed.rowcount or 0), alive)
 
     async def alive(self, node_timeout: float) -> dict[str, int]:
         """Live nodes by role."""
@@ -278,7 +286,6 @@ class Membership:
         try:
             async with asyncio.timeout(max(self.interval * 2, 1.0)):
                 reaped = await self.store.reap(self.node_timeout)
-                alive = await self.store.alive(self.node_timeout)
                 QUEUE_OLDEST_AGE.set(await self.store.oldest_queued_age())
         except Exception as exc:
             log.warning("node %s: reaper pass failed: %s", self.node.node_id, exc)
@@ -296,8 +303,8 @@ class Membership:
                     "queued %d messages again that dead nodes were sending", reaped.requeued
                 )
             for role in ROLES:
-                NODES_ALIVE.labels(role).set(alive.get(role, 0))
-            self.live_dispatchers = max(1, sum(alive.get(r, 0) for r in DISPATCH_ROLES))
+                NODES_ALIVE.labels(role).set(reaped.alive.get(role, 0))
+            self.live_dispatchers = max(1, sum(reaped.alive.get(r, 0) for r in DISPATCH_ROLES))
         if self._coordinate_hook is not None:
             await self._coordinate_hook(self.live_dispatchers)
 

@@ -2,6 +2,11 @@
 
 import asyncio
 from collections import Counter
+from typing import Final
+
+# How long a wait lasts by default: a bound for a loaded machine (shared CI, parallel tests),
+# not an estimate; the events awaited come within milliseconds.
+WAIT_TIMEOUT: Final = 30.0
 
 
 class Counters(Counter[str]):
@@ -21,7 +26,7 @@ class Counters(Counter[str]):
                 if not entry[1].done():
                     entry[1].set_result(None)
 
-    async def wait_for(self, key: str, n: int, timeout: float = 5.0) -> None:
+    async def wait_for(self, key: str, n: int, timeout: float = WAIT_TIMEOUT) -> None:
         """Return once `key` reaches `n`; TimeoutError (saying where it got) after `timeout`."""
         if self[key] >= n:
             return

@@ -33,7 +33,7 @@ from dataclasses import replace
 from typing import Literal, TypeAlias
 
 from smsgate.smpp.codes import RESPONSE_BIT, CommandId, CommandStatus
-from smsgate.smpp.counters import Counters
+from smsgate.smpp.counters import WAIT_TIMEOUT, Counters
 from smsgate.smpp.errors import ConnectionLost, GenericNackError, SmppTimeout
 from smsgate.smpp.pdu import (
     Bind,
@@ -199,11 +199,11 @@ class SmscSimulator:
         """Increment counter `key`, waking `wait_for` callers."""
         self.counters.bump(key)
 
-    async def wait_for(self, key: str, n: int, timeout: float = 5.0) -> None:
+    async def wait_for(self, key: str, n: int, timeout: float = WAIT_TIMEOUT) -> None:
         """Return once counter `key` reaches `n`; TimeoutError after `timeout` seconds."""
         await self.counters.wait_for(key, n, timeout)
 
-    async def wait_for_submits(self, n: int, timeout: float = 5.0) -> None:
+    async def wait_for_submits(self, n: int, timeout: float = WAIT_TIMEOUT) -> None:
         await self.wait_for("submit_sm", n, timeout)
 
     # ------------------------------------------------------------------ hooks

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +32,12 @@ from smsgate.store.database import open_database
 from smsgate.store.ids import new_message_id
 from smsgate.store.migrate import upgrade
 from tests.conftest import CHEAP_HASHER
+from tests.support.waiting import eventually
 
 CONNECTION = "carrier"
 REALM = "acme"
 CODE = "12345"
-POLL_INTERVAL = 0.02
-POLL_TIMEOUT = 10.0
+STATUS_TIMEOUT = 30.0  # a bound for a loaded machine; a healthy run needs milliseconds
 
 _phones = itertools.count(12065550000)
 
@@ -195,15 +196,6 @@ async def parts(gateway: Gateway, message_id: str) -> list[Any]:
         return list(result)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Poll `check` (20 ms interval, 10 s cap): for database state, which has no event."""
-    deadline = time.monotonic() + POLL_TIMEOUT
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(POLL_INTERVAL)
-
-
 async def wait_status(
     gateway: Gateway, messages: Iterable[NewMessage | str], *statuses: str
 ) -> dict[str, Row]:
@@ -215,11 +207,9 @@ async def wait_status(
         found.update(await rows(gateway, ids))
         return all(found[i].status in statuses for i in ids)
 
-    try:
-        await eventually(done, f"{len(ids)} messages to be {'/'.join(statuses)}")
-    except AssertionError:
-        counts: dict[str, int] = {}
-        for row in found.values():
-            counts[row.status] = counts.get(row.status, 0) + 1
-        raise AssertionError(f"still {counts}, waited for {statuses}") from None
+    def seen() -> str:
+        return f"still {dict(Counter(row.status for row in found.values()))}"
+
+    what = f"{len(ids)} messages to be {'/'.join(statuses)}"
+    await eventually(done, timeout=STATUS_TIMEOUT, what=what, describe=seen)
     return found

@@ -8,6 +8,7 @@ from tests.integration.delivery.conftest import (
     send_many,
     wait_status,
 )
+from tests.support.waiting import scaled
 
 
 def max_in_one_second(stamps: list[float]) -> int:
@@ -28,7 +29,7 @@ async def test_connection_max_tps_spreads_the_submits(
     realm_id = await add_realm(gateway)
 
     messages = await send_many(gateway, realm_id, 40)
-    await smsc.wait_for_submits(40, timeout=10)
+    await smsc.wait_for_submits(40, timeout=scaled(30))
     stamps = [t for t, _ in smsc.stamps]
 
     assert max(stamps) - min(stamps) >= 1.5  # 39 intervals of 50 ms, ~1.95 s
@@ -47,15 +48,16 @@ async def test_sender_max_tps_slows_that_code_only(
 
     slow = await send_many(gateway, realm_id, 16, code="1111")
     fast = await send_many(gateway, realm_id, 16, code="2222")
-    await smsc.wait_for_submits(32, timeout=10)
+    await smsc.wait_for_submits(32, timeout=scaled(30))
     by_code: dict[str, list[float]] = {"1111": [], "2222": []}
     for stamp, pdu in smsc.stamps:
         by_code[pdu.source_addr].append(stamp)
 
     slow_spread = max(by_code["1111"]) - min(by_code["1111"])
-    fast_spread = max(by_code["2222"]) - min(by_code["2222"])
     assert slow_spread >= 1.3  # 15 intervals of 100 ms
     assert max_in_one_second(by_code["1111"]) <= 12
-    assert fast_spread < 0.5  # not held back by the other code's limit
-    assert max(by_code["2222"]) < max(by_code["1111"]) - 0.5
+    # Not held back by the other code's limit: all 16 went while the slow code had sent at most
+    # half of its own (held back, they would have gone one for one with it, or after it).
+    fast_done = max(by_code["2222"])
+    assert sum(1 for t in by_code["1111"] if t < fast_done) <= 8
     await wait_status(gateway, slow + fast, "sent")

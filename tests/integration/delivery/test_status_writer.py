@@ -15,6 +15,7 @@ from smsgate.domain.receipt import ReceiptState
 from smsgate.store import schema as s
 from smsgate.store.ids import new_message_id
 from tests.conftest import AddRealm, GatewayFactory
+from tests.support.waiting import scaled
 
 
 async def queued(gateway: Gateway, realm_id: int) -> str:
@@ -59,7 +60,7 @@ async def test_a_part_recorded_twice_does_not_stop_later_writes(
     gateway.writer.part_sent(PartSent(first, 1, "c1", "b2", last=True))  # sent again
     gateway.writer.put((MessageFailed(second, "ESME_RINVDSTADR"), None))
     # A duplicate that failed the batch would be retried forever: fail, don't hang.
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(scaled(30)):
         await gateway.writer.flush()
     assert await status(gateway, second) == "failed"  # the batch after the duplicate was written
     async with gateway.db.reader.connect() as conn:

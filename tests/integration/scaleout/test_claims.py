@@ -16,6 +16,7 @@ from tests.integration.scaleout.conftest import (
     queue_messages,
     statuses,
 )
+from tests.support.waiting import scaled
 
 pytestmark = pytest.mark.postgres
 
@@ -94,7 +95,7 @@ async def test_a_row_locked_by_another_transaction_is_skipped_not_waited_for(
     async with pg.writer.connect() as conn:
         await conn.begin()
         await conn.exec_driver_sql(f"SELECT id FROM messages WHERE id = '{ids[0]}' FOR UPDATE")
-        async with asyncio.timeout(5):  # would block forever without SKIP LOCKED
+        async with asyncio.timeout(scaled(30)):  # would block forever without SKIP LOCKED
             claimed, _ = await a.queue.claim_next(10)
         await conn.rollback()
     assert [m.id for m in claimed] == ids[1:]

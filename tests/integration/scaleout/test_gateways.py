@@ -25,6 +25,7 @@ from smsgate.store.hot_writer import HotWriter, Tx
 from smsgate.store.ids import new_message_id
 from smsgate.store.notify import QueueListener, notify_queued
 from tests.integration.scaleout.conftest import SENDER, CountingSMSC, add_realm, queue_messages
+from tests.support.waiting import eventually, scaled
 
 pytestmark = pytest.mark.postgres
 
@@ -62,7 +63,7 @@ async def gateways(
             "database_url": postgres_url,
             "dispatch": True,
             "node_id": name,
-            "node_timeout": 3.0,
+            "node_timeout": 10.0,  # no node dies here: leases must outlast a loaded machine
             "heartbeat_interval": 0.2,
             "poll_interval": 0.2,
         }
@@ -75,14 +76,6 @@ async def gateways(
     yield make
     for gateway in reversed(made):
         await gateway.stop()
-
-
-async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    """Poll a condition that lives in the database (no event crosses that boundary)."""
-    deadline = time.monotonic() + timeout
-    while not await predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 def texts(smsc: CountingSMSC) -> Counter[str]:
@@ -110,7 +103,7 @@ async def test_two_dispatchers_share_the_binds_and_send_every_message_once(
             "node-b",
         ]
 
-    await wait_until(one_slot_each)
+    await eventually(one_slot_each, timeout=30, what="one bind slot each")
     realm_id = await add_realm(a.db)
     # Queued by "another API process": straight into the table, then NOTIFY.
     ids = await queue_messages(a.db, realm_id, 400)
@@ -119,7 +112,7 @@ async def test_two_dispatchers_share_the_binds_and_send_every_message_once(
         await hot.run(notify_queued)
     finally:
         await hot.close()
-    await smsc.wait_for_submits(400, timeout=30)
+    await smsc.wait_for_submits(400, timeout=scaled(60))
     await a.writer.flush()
     await b.writer.flush()
 
@@ -151,7 +144,7 @@ async def test_a_dispatcher_without_a_bind_leaves_its_messages_to_the_one_with_i
             created_at=now,
         )
         await b.accepter.accept(message)  # hands off to B's dispatcher, which must pass
-    await smsc.wait_for_submits(20, timeout=10)
+    await smsc.wait_for_submits(20, timeout=scaled(60))
     await a.writer.flush()
     assert texts(smsc) == Counter({f"b{i}": 1 for i in range(20)})
     assert await owners(a.db) == Counter({"node-a": 20})
@@ -170,7 +163,7 @@ async def test_the_listener_is_woken_by_committed_notifications_only(postgres_ur
         changed.set()
 
     async def wakes_reach(n: int) -> None:
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(scaled(30)):
             while wakes < n:
                 changed.clear()
                 await changed.wait()

@@ -1,16 +1,19 @@
 """SMPP bind slots through leases: acquire, renew, expire, take over, share, never exceed.
 
-Lease expiry is a matter of time passing, so the tests that need an expired lease either age
-it in the database (deterministic) or use leases of a few tenths of a second and wait that long.
+Lease expiry is a matter of time passing: tests age leases in the database, and move the lease
+manager's own clock forward, instead of waiting for time to pass (which a loaded machine turns
+into a race with the renewals under test).
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from sqlalchemy import update
 
 from smsgate.config import SmppConnectionConfig
+from smsgate.delivery import leases as leases_module
 from smsgate.delivery.leases import LeaseManager, LeaseStore, fair_share
 from smsgate.delivery.link import Link, LinkNotHeld
 from smsgate.delivery.nodes import ROLE_DISPATCH, NodeIdentity, NodeStore
@@ -56,20 +59,28 @@ async def test_slots_beyond_binds_are_never_handed_out(any_db: Database) -> None
     assert await a.renew(CONNECTION, 1) == {0}
 
 
+async def age_leases(db: Database, seconds: float) -> None:
+    """Make every lease end `seconds` earlier (as if that much time had passed)."""
+    async with db.writer.begin() as conn:
+        await conn.execute(
+            update(s.smpp_binds).values(lease_until=s.smpp_binds.c.lease_until - seconds)
+        )
+
+
 async def test_an_expired_lease_is_lost_to_the_next_taker(any_db: Database) -> None:
-    a, b = store(any_db, "a", lease_seconds=0.3), store(any_db, "b")
+    a, b = store(any_db, "a", lease_seconds=10), store(any_db, "b")
     assert await a.acquire(CONNECTION, 1, 1) == {0}
     assert await b.acquire(CONNECTION, 1, 1) == frozenset()
-    await asyncio.sleep(0.4)  # the lease runs out: nothing else to wait for
+    await age_leases(any_db, 11)  # the lease runs out
     assert await b.acquire(CONNECTION, 1, 1) == {0}
     assert await a.renew(CONNECTION, 1) == frozenset()  # a learns that it lost it
 
 
 async def test_renewing_keeps_the_lease(any_db: Database) -> None:
-    a, b = store(any_db, "a", lease_seconds=0.6), store(any_db, "b")
+    a, b = store(any_db, "a", lease_seconds=10), store(any_db, "b")
     assert await a.acquire(CONNECTION, 1, 1) == {0}
-    for _ in range(3):  # 0.9 s in all, longer than one lease
-        await asyncio.sleep(0.3)
+    for _ in range(3):  # 18 s in all, longer than one lease
+        await age_leases(any_db, 6)
         assert await a.renew(CONNECTION, 1) == {0}
         assert await b.acquire(CONNECTION, 1, 1) == frozenset()
 
@@ -103,6 +114,17 @@ async def test_racing_acquirers_never_share_a_slot(
 
 
 # --------------------------------------------------------------------- with real SMPP links
+
+
+class ManagerClock:
+    """Stands in for the `time` module in `delivery.leases`: the LeaseManager's monotonic
+    clock, `offset` seconds ahead of the real one."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
 
 
 async def _no_deliveries(_connection: str, _pdu: DeliverSm) -> int | None:
@@ -185,8 +207,10 @@ async def test_a_dispatcher_that_cannot_renew_unbinds_before_its_lease_ends(
     links: Callable[[int], Link],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    clock = ManagerClock()
+    monkeypatch.setattr(leases_module, "time", clock)
     link = links(1)
-    leases = store(any_db, "a", lease_seconds=0.3)
+    leases = store(any_db, "a", lease_seconds=10)
     manager = LeaseManager(leases, [link], unbind_timeout=1.0)
     await manager.tick(1)
     await link.wait_bound()
@@ -195,9 +219,10 @@ async def test_a_dispatcher_that_cannot_renew_unbinds_before_its_lease_ends(
         raise OSError("connection refused")
 
     monkeypatch.setattr(leases, "renew", database_down)
+    clock.offset = 5.0
     await manager.tick(1)  # the lease is still good: keep the session
     assert link.slots == {0}
-    await asyncio.sleep(0.3)  # ... until it would have run out
+    clock.offset = 10.0  # ... until it would have run out
     await manager.tick(1)
     assert link.slots == frozenset()
     await smsc.wait_for("unbind", 1)

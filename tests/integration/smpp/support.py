@@ -5,6 +5,7 @@ import struct
 from collections.abc import Awaitable, Callable
 
 from smsgate.smpp.client import EsmeSession
+from smsgate.smpp.counters import WAIT_TIMEOUT
 from smsgate.smpp.pdu import DeliverSm, Pdu, SubmitSm, decode, encode
 from smsgate.smpp.simulator import SmscSimulator
 
@@ -44,7 +45,7 @@ class Inbox:
             entry[1].set_result(None)
         return self.status
 
-    async def wait_for(self, n: int, timeout: float = 5.0) -> list[DeliverSm]:
+    async def wait_for(self, n: int, timeout: float = WAIT_TIMEOUT) -> list[DeliverSm]:
         if len(self.items) < n:
             future = asyncio.get_running_loop().create_future()
             self._waiters.append((n, future))
