@@ -23,12 +23,12 @@ from tests.fakes.smsc import HappySMSC
 from tests.integration.delivery.conftest import (
     CODE,
     CONNECTION,
-    POLL_INTERVAL,
-    POLL_TIMEOUT,
+    STATUS_TIMEOUT,
     StartGateway,
     StartSmsc,
     add_realm,
 )
+from tests.support.waiting import eventually
 
 HANDSET = "12065550123"
 ROK = CommandStatus.ESME_ROK
@@ -138,20 +138,22 @@ async def _add_in_own_transaction(db: Database, mo_part: MoPart) -> str | None:
 
 async def _until_waiting_for_a_lock(db: Database, task: "asyncio.Task[Any]") -> None:
     """Until a transaction of this database waits for an advisory lock, or `task` is done."""
-    deadline = time.monotonic() + POLL_TIMEOUT
-    while not task.done():
+
+    async def waiting() -> bool:
+        if task.done():
+            return True
         async with db.reader.connect() as conn:
-            waiting = await conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                    " AND database = (SELECT oid FROM pg_database"
-                    " WHERE datname = current_database())"
+            return bool(
+                await conn.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                        " AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
+                    )
                 )
             )
-        if waiting:
-            return
-        assert time.monotonic() < deadline, "the second part never waited for the first"
-        await asyncio.sleep(POLL_INTERVAL)
+
+    await eventually(waiting, timeout=STATUS_TIMEOUT, what="the second part waits for the first")
 
 
 @pytest.mark.postgres
