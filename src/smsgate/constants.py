@@ -7,10 +7,12 @@ come from the WhatCounts contract, the SMS standards or the SMPP 3.4 specificati
 from typing import Final
 
 # --- WhatCounts api_web contract (shared/reference/whatcounts-send-message-to-phone.txt) ---
-SUPPORTED_COMMAND: Final = "smssendmessagetophone"  # the only command this gateway serves
+SUPPORTED_COMMAND: Final = "smssendmessagetophone"  # send a text to a phone
+STOP_COMMAND: Final = "smsstopsubscribersend"  # opt a phone out of a sender code
 MAX_MESSAGE_CHARS: Final = 160  # "limited to 160 characters" (Unicode code points)
 MAX_PHONE_DIGITS: Final = 15  # E.164 allows at most 15 digits including the country code
 SUCCESS_REPLY: Final = "SUCCESS: Sending message to phone was successful"
+STOP_SUCCESS_REPLY: Final = "SUCCESS: Stopping message to phone was successful"
 # A valid request is under 3 KiB (160 four-byte characters percent-encoded are 1,920 bytes).
 # Over these limits a request is answered `FAILURE: Request too large` and not kept in memory.
 MAX_REQUEST_HEAD_BYTES: Final = 16 * 1024  # request line and headers (Node.js's default too)
@@ -51,6 +53,16 @@ AUTH_MAX_DELAYED_REQUESTS: Final = 1000  # sleeping at once; over it, refused un
 AUTH_ALERT_FAILURES: Final = 10  # wrong passwords for one realm, from anywhere, within ...
 AUTH_ALERT_WINDOW_SECONDS: Final = 60.0  # ... this long: a WARNING and smsgate_auth_realm_alerts
 
+# The connection to the built-in SMSC simulator, used when no [[smpp]] connection is configured
+# (bootstrap.py); one bind. `smsgate status` names it too.
+SIMULATOR_CONNECTION: Final = "simulator"
+
+# --- Readiness (/readyz, services/readiness.py) ---
+READINESS_PROBE_TIMEOUT_SECONDS: Final = 5.0  # a write probe not committed by then: not ready
+# One probe answers every /readyz for this long: orchestrators ask every few seconds, and an
+# unauthenticated endpoint must not turn a flood of requests into a flood of writes.
+READINESS_CACHE_SECONDS: Final = 1.0
+
 # --- Storage ---
 PARKED_SWEEP_SECONDS: Final = 10.0  # how often parked receipts are matched again (scale-out race)
 PARKED_SWEEP_BATCH: Final = 1000  # parked receipts looked at per sweep
@@ -85,3 +97,64 @@ WORKER_LISTEN_BACKLOG: Final = 2048  # pending connections on the port the worke
 WORKER_MAX_FRAME_BYTES: Final = 16 * 1024 * 1024  # one frame carries one loop turn of requests
 WORKER_RESTART_DELAY_SECONDS: Final = 1.0  # a worker that died is started again after this
 WORKER_STOP_TIMEOUT_SECONDS: Final = 30.0  # SIGTERM, then this long to finish, then SIGKILL
+
+# --- API keys (/v1; domain/api_key.py) ---
+API_KEY_PREFIX: Final = "sg"  # keys read sg_<id>_<secret>; secret scanners can look for it
+API_KEY_ID_HEX_DIGITS: Final = 12  # 48 random bits: a collision is retried, never likely
+API_KEY_SECRET_BYTES: Final = 32  # 256 random bits: no slow hash needed (domain/api_key.py)
+API_KEY_NAME_MAX_CHARS: Final = 64  # the `api_keys.name` column
+# A key's last use is written at most this often: a write per request would cost the JSON API
+# more than its own work, and "used in the last minute" is all an operator needs to know.
+API_KEY_LAST_USED_RESOLUTION_SECONDS: Final = 60.0
+
+# --- Webhooks (issue 17; domain/webhook_*.py, delivery/webhook_sender.py) ---
+WEBHOOK_SECRET_BYTES: Final = 32  # whsec_ secrets: 256 random bits (HMAC-SHA256's key size)
+WEBHOOK_TIMEOUT_SECONDS: Final = 10.0  # one attempt, connect to last byte: then it has failed
+WEBHOOK_MAX_RESPONSE_BYTES: Final = 4096  # of a receiver's answer, kept for `deliveries`
+WEBHOOK_RETRY_JITTER: Final = 0.2  # a retry delay is spread up to 20% later
+# A failure this long after the event is the last (the issue: retries "for at least 24 h").
+WEBHOOK_RETRY_WINDOW_SECONDS: Final = 24 * 3600.0
+WEBHOOK_FAILING_AFTER_SECONDS: Final = 24 * 3600.0  # no success for a day: endpoint "failing"
+# A claimed delivery is due again this long after its claim if its node dies mid-attempt: more
+# than an attempt's timeout (3x), so a live node always records its result first.
+WEBHOOK_CLAIM_LEASE_SECONDS: Final = 30.0
+WEBHOOK_CLAIM_BATCH: Final = 100  # deliveries claimed at once by one sender
+WEBHOOK_CONCURRENCY: Final = 20  # attempts in flight per sender (a slow receiver holds one)
+WEBHOOK_IDLE_POLL_SECONDS: Final = 1.0  # a sender with nothing due looks again this often
+WEBHOOK_URL_MAX_CHARS: Final = 2048  # the longest endpoint URL accepted
+
+# --- Operator console (/console; services/console_auth.py) ---
+CONSOLE_TOKEN_BYTES: Final = 32  # 256 random bits per session token and per CSRF token
+# A session's last use is written at most this often (a write per page would cost the writer
+# for nothing); so a session may outlive its idle timeout by up to this much.
+CONSOLE_TOUCH_SECONDS: Final = 30.0
+CONSOLE_PAGE_ROWS: Final = 50  # rows per page of the console's lists (cursor pagination)
+# The overview's counts of today's messages scan today's rows (~0.3 s for 100,000 on SQLite,
+# bench/console.py) and every open overview asks every 2 s. An answer that took t seconds is
+# reused for FACTOR * t (at most MAX), so open consoles keep the database busy ~1/FACTOR of
+# the time at most, and a small database's figures stay live.
+CONSOLE_OVERVIEW_REUSE_FACTOR: Final = 10.0
+CONSOLE_OVERVIEW_REUSE_MAX_SECONDS: Final = 30.0
+CONSOLE_OVERVIEW_CACHED_SCOPES: Final = 1000  # (day, realm) answers kept; bounds memory
+CONSOLE_IMPORT_JOBS_KEPT: Final = 100  # finished opt-out imports whose result can be shown
+CONSOLE_IMPORT_BAD_ROWS_SHOWN: Final = 20  # bad rows named on an import's page (all counted)
+
+# --- JSON API (/v1) ---
+# Texts up to 1,600 characters go out as concatenated parts (api_web keeps WhatCounts' 160):
+# ten full GSM parts, the length the larger aggregators accept without a contract of their own.
+MAX_V1_MESSAGE_CHARS: Final = 1600
+MAX_CLIENT_REF_CHARS: Final = 64  # the `messages.client_ref` column
+MAX_IDEMPOTENCY_KEY_CHARS: Final = 255  # the `idempotency_keys.key` column
+# A retry with the same Idempotency-Key returns the first answer for at least this long: a day
+# covers any client's retry schedule (Stripe keeps keys 24 h too).
+IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
+# SMPP validity_period: from a minute (less is not worth queueing) to the 7 days SMSCs keep at most.
+MIN_VALIDITY_SECONDS: Final = 60
+MAX_VALIDITY_SECONDS: Final = 7 * 24 * 3600
+V1_PAGE_DEFAULT: Final = 50  # rows per page of GET /v1/messages, /v1/inbound, /v1/optouts ...
+V1_PAGE_MAX: Final = 500  # ... and at most this many
+# A /v1 body: 1,600 characters written as JSON \u escapes (6 bytes each, 12 for an emoji's
+# surrogate pair) plus the other fields stay under 32 KiB; more is refused unread (413).
+V1_MAX_BODY_BYTES: Final = 32 * 1024
+REALM_NAME_MAX_CHARS: Final = 64  # the `realms.name` column
+CONNECTION_NAME_MAX_CHARS: Final = 64  # the `sender_codes.connection` column

@@ -7,7 +7,12 @@ from prometheus_client.metrics_core import Metric
 
 API_REQUESTS = Counter(
     "smsgate_api_requests", "api_web requests by result", ["result"]
-)  # accepted | opted_out | bad_request | unauthorised | unavailable | error
+)  # accepted | stopped | opted_out | bad_request | unauthorised | unavailable | error
+REST_REQUESTS = Counter(
+    "smsgate_rest_requests",
+    "WhatCounts REST requests by command and HTTP status",
+    ["command", "status"],
+)  # command: sendMessageToPhone | stopSubscriberSend | other
 HTTP_REFUSED = Counter(
     "smsgate_http_refused",
     "HTTP connections or requests refused by the front door's limits, by reason",
@@ -52,7 +57,7 @@ RESENT_AFTER_RESTART = Counter(
 SESSIONS_BOUND = Gauge("smsgate_smpp_sessions_bound", "SMPP sessions bound", ["connection"])
 QUEUE_DEPTH = Gauge("smsgate_queue_depth", "messages waiting in the in-memory dispatch queue")
 
-# --- several processes on one PostgreSQL database (delivery/nodes.py, delivery/leases.py) ---
+# --- several processes on one PostgreSQL database (delivery/membership.py, delivery/leases.py) ---
 NODES_ALIVE = Gauge(
     "smsgate_nodes_alive", "gateway processes with a fresh heartbeat, by role", ["role"]
 )
@@ -100,3 +105,20 @@ def core_exposition() -> bytes:
 def worker_exposition() -> bytes:
     """An API worker's own metrics: api_web's families only."""
     return generate_latest(_Filtered(lambda name: name in _API_FAMILIES))
+
+
+# --- webhooks (delivery/webhook_sender.py) ---
+WEBHOOK_ATTEMPTS = Counter(
+    "smsgate_webhook_attempts", "webhook delivery attempts by result", ["result"]
+)  # sent (2xx) | failed (retried later) | gave_up (retry window over) | refused (unsafe target)
+WEBHOOK_BACKLOG = Gauge(
+    "smsgate_webhook_backlog", "webhook deliveries still to make (pending, all nodes)"
+)
+WEBHOOK_LATENCY = Histogram(
+    "smsgate_webhook_latency_seconds",
+    "one webhook attempt, from connecting to the end of the answer",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+WEBHOOK_ENDPOINTS_FAILING = Counter(
+    "smsgate_webhook_endpoints_failing", "webhook endpoints marked failing (no success for a day)"
+)

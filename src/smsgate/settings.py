@@ -8,7 +8,7 @@ SMSC simulator on loopback.
 import ipaddress
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     default_region: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     default_country_code: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,2}$")
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
     # Simulator used when no [[smpp]] connection is configured (loopback only).
     simulator_port: int = Field(default=2775, ge=0, le=65535)
     # A receipt the gateway refused (e.g. disk full) is delivered again by the simulator, as a
@@ -63,6 +64,12 @@ class Settings(BaseSettings):
     heartbeat_interval: float | None = Field(default=None, gt=0)  # default: node_timeout / 5
     poll_interval: float = Field(default=1.0, gt=0)  # dispatcher poll when no wake-up arrives
     dispatch_batch: int = Field(default=500, ge=1, le=10_000)  # messages per claim
+    # --- webhooks (README "Webhooks") ---
+    # Allow webhook URLs on loopback and private networks (development and tests only; the
+    # cloud metadata addresses stay refused).
+    webhook_allow_private: bool = False
+    # --- operator console (/console) ---
+    console_idle_timeout: float = Field(default=1800.0, gt=0)  # seconds without a page: log out
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

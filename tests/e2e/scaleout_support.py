@@ -299,11 +299,18 @@ async def live_nodes(db: Database) -> set[str]:
         return set(await conn.scalars(select(s.nodes.c.node_id)))
 
 
-async def send_all(urls: list[str], texts: list[str], *, concurrency: int = 16) -> Counter[str]:
+async def send_all(
+    urls: list[str],
+    texts: list[str],
+    *,
+    concurrency: int = 16,
+    replies: Counter[str] | None = None,
+) -> Counter[str]:
     """api_web for every text (phone derived from its index), spread over `urls`; returns the
-    replies counted. (httpx spends more client CPU per request at higher concurrency than the
-    servers need; 16 keeps both APIs busy.)"""
-    replies: Counter[str] = Counter()
+    replies counted, into `replies` if given (which shows the progress meanwhile). (httpx
+    spends more client CPU per request at higher concurrency than the servers need; 16 keeps
+    both APIs busy.)"""
+    replies = Counter() if replies is None else replies
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(len(texts)):
         queue.put_nowait(i)

@@ -30,7 +30,9 @@ async def test_the_trailing_slash_form_is_served_without_a_redirect(
     assert len(await stored(shared_server, "1" + args["phone"])) == 1
 
 
-@pytest.mark.parametrize("path", ["/healthz/", "/metrics/", "/nowhere/", "/bin/", "/bin/api_web//"])
+@pytest.mark.parametrize(
+    "path", ["/healthz/", "/readyz/", "/metrics/", "/nowhere/", "/bin/", "/bin/api_web//"]
+)
 async def test_no_redirect_echoes_a_password(shared_server: Server, path: str) -> None:
     query = urlencode({"r": ALPHA.name, "p": "Secret-Pa55", "pwd": "Other-Pa55"})
     async with make_client(shared_server) as client:

@@ -72,6 +72,23 @@ async def test_generated_password_works_over_http(cli: Cli, shared_server: Serve
         )
 
 
+async def test_optout_list_searches_by_phone_and_scope(cli: Cli) -> None:
+    phone, other = next_phone(), next_phone()
+    first = ALPHA.senders[0]
+    for args in ((phone,), (phone, "--sender-code", first), (other, "--sender-code", first)):
+        (await cli("optout", "add", ALPHA.name, *args)).ok()
+    by_phone, realm_wide, by_code = await asyncio.gather(
+        cli("optout", "list", ALPHA.name, "--phone", f"+1{phone}"),
+        cli("optout", "list", ALPHA.name, "--phone", phone, "--sender-code", "*"),
+        cli("optout", "list", ALPHA.name, "--sender-code", first),
+    )
+    assert by_phone.ok() == f"1{phone}\t*\tcli\n1{phone}\t{first}\tcli\n"
+    assert realm_wide.ok() == f"1{phone}\t*\tcli\n"
+    listed = [line.split("\t") for line in by_code.ok().splitlines()]
+    assert {p for p, _, _ in listed} >= {f"1{phone}", f"1{other}"}
+    assert {code for _, code, _ in listed} == {first}
+
+
 async def test_optout_import_export_round_trip(
     cli: Cli, shared_server: Server, tmp_path: Path
 ) -> None:

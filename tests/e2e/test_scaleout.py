@@ -10,13 +10,16 @@ survivor (at-least-once: at least one duplicate), and duplicates stay within wha
 flight without a recorded answer (asserted against window * binds). The survivor queues the dead
 node's `sending` messages again and holds both binds within node_timeout + 2 heartbeats.
 
-Deadlines follow from the work awaited: so many messages at MIN_RATE, a takeover at
-node_timeout + 2 heartbeats, each with room for a loaded machine (tests/support/waiting.py).
+Deadlines follow from the work awaited (tests/support/waiting.py): bulk work (thousands of
+messages accepted, submitted, recorded) fails only when no message made progress for STALL
+seconds, so a loaded machine that is merely slow passes and a stuck cluster fails within STALL;
+a takeover is bounded by node_timeout + 2 heartbeats, with room for a loaded machine.
 """
 
 import asyncio
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -33,7 +36,7 @@ from tests.e2e.scaleout_support import (
     send_all,
 )
 from tests.e2e.support import SUCCESS
-from tests.support.waiting import eventually, scaled
+from tests.support.waiting import eventually, progressing, scaled
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -42,15 +45,12 @@ KILL_AFTER = 1_500  # phase-2 submits seen by the SMSC before the SIGKILL
 WINDOW, BINDS = 100, 2
 NODE_TIMEOUT = 5.0  # heartbeats every NODE_TIMEOUT / 6 (scaleout_support.Cluster)
 TAKEOVER_BOUND = NODE_TIMEOUT + 2 * NODE_TIMEOUT / 6 + 5.0  # + slack for a loaded machine
-# Messages per second through the cluster that even a loaded 2-core machine manages (measured:
-# about 135 with two busy loops and other test suites beside it; a few hundred when quiet).
-MIN_RATE = 40
+# Seconds that bulk work may go without a single message making progress. Not a rate: the
+# cluster moves a few hundred messages a second when the machine is quiet and far fewer under
+# load (a total deadline at an assumed minimum rate failed there); a pause this long between
+# two consecutive messages means the cluster is stuck, not slow.
+STALL = 30.0
 FINISHED = ("sent", "delivered")
-
-
-def at_min_rate(messages: int) -> float:
-    """Seconds for `messages` to go through at MIN_RATE."""
-    return messages / MIN_RATE
 
 
 @pytest.fixture
@@ -66,9 +66,46 @@ async def cluster(
         await group.close()
 
 
-async def all_finished(db: Database, total: int) -> bool:
+async def finished(db: Database) -> int:
     counts = await count_by_status(db)
-    return sum(counts[s] for s in FINISHED) == total
+    return sum(counts[s] for s in FINISHED)
+
+
+async def all_finished(db: Database, total: int) -> bool:
+    return await finished(db) == total
+
+
+async def accept_all(cluster: Cluster, urls: list[str], texts: list[str]) -> Counter[str]:
+    """`send_all`, failing once no reply came for STALL seconds."""
+    replies: Counter[str] = Counter()
+
+    async def answered() -> int:
+        return replies.total()
+
+    return await progressing(
+        send_all(urls, texts, replies=replies),
+        progress=answered,
+        stall=STALL,
+        what=f"{len(texts)} messages accepted",
+        describe=cluster.logs,
+    )
+
+
+async def deliver_all(cluster: Cluster, db: Database, total: int) -> None:
+    """Until `total` messages are sent or delivered, failing once none was for STALL seconds."""
+    await eventually(
+        lambda: all_finished(db, total),
+        timeout=STALL,
+        progress=lambda: finished(db),
+        what=f"{total} messages delivered",
+        describe=cluster.logs,
+    )
+
+
+async def submits_reach(smsc: CountingSMSC, n: int) -> None:
+    """Until the SMSC has seen `n` submit_sm; TimeoutError once none came for STALL seconds."""
+    while (seen := smsc.counters["submit_sm"]) < n:
+        await smsc.wait_for("submit_sm", seen + 1, timeout=scaled(STALL))
 
 
 async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
@@ -87,15 +124,9 @@ async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
 
     # ---- phase 1: normal operation, every message exactly once
     texts = [f"p1-{i}" for i in range(PHASE1)]
-    async with asyncio.timeout(scaled(at_min_rate(PHASE1))):
-        replies = await send_all([api1, api2], texts)
+    replies = await accept_all(cluster, [api1, api2], texts)
     assert replies == {SUCCESS: PHASE1}
-    await eventually(
-        lambda: all_finished(db, PHASE1),
-        timeout=at_min_rate(PHASE1),
-        what="phase 1 delivered",
-        describe=cluster.logs,
-    )
+    await deliver_all(cluster, db, PHASE1)
     submitted = smsc.texts("p1-")
     assert set(submitted) == set(texts)
     assert max(submitted.values()) == 1, "a message was submitted twice"
@@ -112,9 +143,7 @@ async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
         return await parts_recorded(db) == len(smsc.answered)
 
     async def kill_mid_run() -> None:
-        await smsc.wait_for(
-            "submit_sm", PHASE1 + KILL_AFTER, timeout=scaled(at_min_rate(KILL_AFTER))
-        )
+        await submits_reach(smsc, PHASE1 + KILL_AFTER)
         await smsc.hold_responses(sessions=BINDS, timeout=scaled(30))  # both binds mid-window
         # With every answer withheld, the status writes still to come are those of answers
         # already sent. Once each of those is recorded, what the victim may have sent without
@@ -122,7 +151,8 @@ async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
         # the duplicates). The APIs go on accepting and the dispatchers claiming meanwhile.
         await eventually(
             every_answer_recorded,
-            timeout=30,
+            timeout=STALL,
+            progress=lambda: parts_recorded(db),
             what="every answered submit recorded",
             describe=lambda: f"{len(smsc.answered)} answered\n{cluster.logs()}",
         )
@@ -136,15 +166,11 @@ async def test_two_apis_two_dispatchers_and_a_dispatcher_killed_mid_run(
         )
         takeover.append(time.monotonic() - killed_at)
 
-    async with asyncio.timeout(scaled(at_min_rate(PHASE2) + TAKEOVER_BOUND + 30)):
-        _, replies = await asyncio.gather(kill_mid_run(), send_all([api1, api2], texts))
+    # Each part of phase 2 is bounded on its own: the sending by its progress, the kill by
+    # the submits it waits for (progress), then the held answers, then the takeover.
+    _, replies = await asyncio.gather(kill_mid_run(), accept_all(cluster, [api1, api2], texts))
     assert replies == {SUCCESS: PHASE2}  # every one of these must reach the SMSC
-    await eventually(
-        lambda: all_finished(db, PHASE1 + PHASE2),
-        timeout=at_min_rate(PHASE2),
-        what="phase 2 delivered",
-        describe=cluster.logs,
-    )
+    await deliver_all(cluster, db, PHASE1 + PHASE2)
     submitted = smsc.texts("p2-")
     assert set(submitted) == set(texts), "a message that got SUCCESS never reached the SMSC"
     duplicates = sum(submitted.values()) - PHASE2

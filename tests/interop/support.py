@@ -22,10 +22,9 @@ from smsgate.bootstrap import Gateway, build
 from smsgate.config import GatewayConfig, SmppConnectionConfig
 from smsgate.domain.encoding import segment
 from smsgate.domain.keywords import DEFAULT_STOP_REPLY
-from smsgate.domain.model import NewMessage, Status
+from smsgate.domain.model import Message, Outcome, Status
+from smsgate.ids import new_message_id
 from smsgate.settings import Settings
-from smsgate.store.accept import Outcome
-from smsgate.store.ids import new_message_id
 from tests.conftest import CHEAP_HASHER
 from tests.support.waiting import eventually, scaled
 
@@ -157,7 +156,7 @@ class Env:
     async def send(self, text: str, phone: str = PHONE) -> tuple[str, Outcome]:
         """Accept a message as api_web would; its id and the outcome."""
         segmented = segment(text)
-        message = NewMessage(
+        message = Message(
             id=new_message_id(),
             realm_id=self.realm_id,
             sender_code=CODE,

@@ -8,7 +8,7 @@ import textwrap
 CHILD = textwrap.dedent(
     """
     import gc
-    import smsgate.bootstrap  # a gateway's start-up set: modules, classes, functions
+    import smsgate.bootstrap.gateway  # a gateway's start-up set: modules, classes, functions
 
     from smsgate.runtime import freeze_startup_heap
 

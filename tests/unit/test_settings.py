@@ -44,3 +44,13 @@ def test_bad_values_name_the_setting(values: dict[str, str], field: str, message
     [error] = raised.value.errors()
     assert error["loc"] == (field,)
     assert message in error["msg"]
+
+
+def test_the_log_format_is_text_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMSGATE_LOG_FORMAT", raising=False)
+    assert Settings().log_format == "text"
+    monkeypatch.setenv("SMSGATE_LOG_FORMAT", "json")
+    assert Settings().log_format == "json"
+    monkeypatch.setenv("SMSGATE_LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError, match="log_format"):
+        Settings()

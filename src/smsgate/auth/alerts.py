@@ -80,6 +80,7 @@ class RealmAlerts:
             "" if known else " (no such realm)",
             self._threshold,
             self._window,
+            extra={"realm": realm[:64]},
         )
         return True
 

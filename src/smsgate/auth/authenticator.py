@@ -36,7 +36,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final, TypeVar
 
@@ -46,21 +45,14 @@ from smsgate.auth.cache import VerifiedCredentials
 from smsgate.auth.guard import GuessGuard
 from smsgate.auth.passwords import DEFAULT_HASHER, generate_password, hash_password, verify_password
 from smsgate.constants import AUTH_CACHE_MAX_ENTRIES
+from smsgate.domain.model import RealmCredential
+
+__all__ = ["Authenticator", "Lookup", "RealmCredential"]
 
 log = logging.getLogger(__name__)
 
 CREDENTIAL_TTL_SECONDS: Final = 5.0
 """How long a looked-up credential (or its absence) is trusted before `lookup` runs again."""
-
-
-@dataclass(frozen=True, slots=True)
-class RealmCredential:
-    """What the authenticator needs to know about a realm. The hash stays out of `repr`."""
-
-    realm_id: int
-    name: str
-    password_hash: str = field(repr=False)
-    version: int
 
 
 Lookup = Callable[[str], Awaitable[RealmCredential | None]]

@@ -2,8 +2,7 @@
 
 import typer
 
-from smsgate.cli.common import command, open_stores
-from smsgate.store.migrate import current_revision, head_revision, upgrade
+from smsgate.cli.common import command, services
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -12,14 +11,14 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 @command
 async def upgrade_() -> None:
     """Apply every pending migration."""
-    async with open_stores(create_schema=False) as stores:
-        await upgrade(stores.db, region=stores.region)
-        typer.echo(f"database at revision {await current_revision(stores.db)}")
+    async with services(create_schema=False) as cli:
+        await cli.schema.upgrade()
+        typer.echo(f"database at revision {await cli.schema.current()}")
 
 
 @app.command("current")
 @command
 async def current() -> None:
     """Show the schema revision of the database and of this version."""
-    async with open_stores(create_schema=False) as stores:
-        typer.echo(f"database: {await current_revision(stores.db)}  code: {head_revision()}")
+    async with services(create_schema=False) as cli:
+        typer.echo(f"database: {await cli.schema.current()}  code: {cli.schema.head()}")

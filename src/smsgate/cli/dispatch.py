@@ -26,7 +26,7 @@ from smsgate.config import ConfigError
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.log_scrub import logging_config
 from smsgate.runtime import freeze_startup_heap
-from smsgate.store.errors import DataDirUnusable
+from smsgate.services.errors import DataDirUnusable
 
 if TYPE_CHECKING:
     from smsgate.bootstrap import Gateway
@@ -43,14 +43,15 @@ def dispatch(
     ),
 ) -> None:
     """Run a dispatcher only (queue -> SMPP), until SIGTERM or SIGINT."""
-    from smsgate.bootstrap import build  # imported here: other commands need not pay for it
-    from smsgate.delivery.nodes import ROLE_DISPATCH
+    from smsgate.bootstrap import build_dispatcher  # here: other commands need not pay for it
 
     settings = load_settings().model_copy(update={"dispatch": True})
-    logging.config.dictConfig(logging_config(settings.log_level, access_log=False))
+    logging.config.dictConfig(
+        logging_config(settings.log_level, access_log=False, log_format=settings.log_format)
+    )
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     try:
-        gateway = build(settings, role=ROLE_DISPATCH)
+        gateway = build_dispatcher(settings)
     except (ConfigError, DataDirUnusable) as exc:
         fail(str(exc))
         return

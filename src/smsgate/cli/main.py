@@ -4,9 +4,10 @@ import sys
 
 import typer
 
-from smsgate.cli import db, messages, optout, realm, sender, simulate
+from smsgate.cli import apikey, db, messages, operator, optout, realm, sender, simulate, webhook
 from smsgate.cli.dispatch import dispatch
 from smsgate.cli.serve import serve
+from smsgate.cli.status import status
 
 app = typer.Typer(
     help="smsgate: WhatCounts-compatible SMS gateway over SMPP 3.4.",
@@ -17,10 +18,15 @@ app = typer.Typer(
 )
 app.command("serve")(serve)
 app.command("dispatch")(dispatch)
+app.command("status")(status)
 app.add_typer(realm.app, name="realm")
+realm.app.add_typer(operator.users, name="user")
+app.add_typer(operator.app, name="operator")
 app.add_typer(sender.app, name="sender")
 app.add_typer(optout.app, name="optout")
 app.add_typer(messages.app, name="messages")
+app.add_typer(apikey.app, name="apikey")
+app.add_typer(webhook.app, name="webhook")
 app.add_typer(db.app, name="db")
 app.add_typer(simulate.app, name="simulate")
 

@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from smsgate.cli.common import CliError, command, open_stores
-from smsgate.domain.model import Status
+from smsgate.cli.common import command, services
 
 app = typer.Typer(help="Inspect messages.", no_args_is_help=True)
 
@@ -26,19 +25,13 @@ async def list_(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ) -> None:
     """List REALM's messages, newest first."""
-    if status is not None and status not in {s.value for s in Status}:
-        raise CliError(f"unknown status {status}; one of {', '.join(s.value for s in Status)}")
-    async with open_stores() as stores:
-        realm_id = await stores.realms.realm_id(realm)
-        found = await stores.messages.list(
-            realm_id,
-            phone=stores.phone(phone) if phone is not None else None,
-            status=status,
-            limit=limit,
-        )
+    async with services() as cli:
+        found = await cli.messages.list(realm, phone=phone, status=status, limit=limit)
     for m in found:
         if as_json:
-            typer.echo(json.dumps(asdict(m), ensure_ascii=False))
+            record = asdict(m)
+            del record["done_parts"]  # delivery bookkeeping, not part of the listing
+            typer.echo(json.dumps(record, ensure_ascii=False))
         else:
             error = f"\t{m.error}" if m.error else ""
             typer.echo(

@@ -1,4 +1,4 @@
-"""`smsgate optout ...`: the opt-out list (phones normalised, ledger kept by the store)."""
+"""`smsgate optout ...`: the opt-out list (services/optouts.py; source "cli" or "import")."""
 
 import csv
 import sys
@@ -6,9 +6,11 @@ from pathlib import Path
 
 import typer
 
-from smsgate.cli.common import CliError, Stores, command, open_stores
+from smsgate.cli.common import CliError, command, services
 from smsgate.cli.optout_import import import_file
-from smsgate.store.optouts import REALM_WIDE
+from smsgate.domain.model import OptOut
+from smsgate.domain.optout import REALM_WIDE
+from smsgate.services.optouts import Source
 
 app = typer.Typer(help="Manage opt-outs. They are always honoured.", no_args_is_help=True)
 
@@ -18,65 +20,62 @@ SenderOpt = typer.Option(
 CSV_HEADER = ("phone", "sender_code", "source", "created_at")
 
 
-async def _scope(stores: Stores, realm: str, sender_code: str | None) -> tuple[int, str]:
-    realm_id = await stores.realms.realm_id(realm)
-    if sender_code is None:
-        return realm_id, REALM_WIDE
-    return realm_id, (await stores.realm_sender(realm, sender_code)).code
-
-
 @app.command("add")
 @command
 async def add(realm: str, phone: str, sender_code: str | None = SenderOpt) -> None:
     """Opt PHONE out of REALM (or of one sender code)."""
-    async with open_stores() as stores:
-        normalised = stores.phone(phone)
-        realm_id, code = await _scope(stores, realm, sender_code)
-        added = await stores.optouts.add(realm_id, normalised, code, source="cli")
-    typer.echo(f"{normalised} opted out" if added else f"{normalised} was already opted out")
+    async with services() as cli:
+        change = await cli.opt_outs.opt_out(realm, phone, sender_code, source=Source.CLI)
+    done = "opted out" if change.changed else "was already opted out"
+    typer.echo(f"{change.phone} {done}")
 
 
 @app.command("remove")
 @command
 async def remove(realm: str, phone: str, sender_code: str | None = SenderOpt) -> None:
     """Remove PHONE's opt-out of exactly that scope (realm-wide, or one sender code)."""
-    async with open_stores() as stores:
-        normalised = stores.phone(phone)
-        realm_id, code = await _scope(stores, realm, sender_code)
-        if not await stores.optouts.remove(realm_id, normalised, code, source="cli"):
-            raise CliError(f"{normalised} has no such opt-out in realm {realm}")
-    typer.echo(f"{normalised} opted back in")
+    async with services() as cli:
+        change = await cli.opt_outs.opt_in(realm, phone, sender_code, source=Source.CLI)
+    typer.echo(f"{change.phone} opted back in")
 
 
-async def _write_csv(realm: str, header: bool) -> None:
-    async with open_stores() as stores:
-        realm_id = await stores.realms.realm_id(realm)
-        rows = await stores.optouts.list(realm_id)
+async def _list(realm: str, phone: str | None = None, code: str | None = None) -> list[OptOut]:
+    scope = REALM_WIDE if code == "*" else code
+    async with services() as cli:
+        return await cli.opt_outs.list(realm, phone=phone, sender_code=scope)
+
+
+def _write_csv(rows: list[OptOut]) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    if header:
-        writer.writerow(CSV_HEADER)
+    writer.writerow(CSV_HEADER)
     for o in rows:
         writer.writerow((o.phone, o.sender_code, o.source, f"{o.created_at:.3f}"))
 
 
 @app.command("list")
 @command
-async def list_(realm: str, as_csv: bool = typer.Option(False, "--csv")) -> None:
-    """List REALM's opt-outs ('*' is every sender code)."""
+async def list_(
+    realm: str,
+    phone: str | None = typer.Option(None, "--phone", help="Only this phone's opt-outs."),
+    sender_code: str | None = typer.Option(
+        None, "--sender-code", help="Only opt-outs of exactly this code ('*': realm-wide ones)."
+    ),
+    as_csv: bool = typer.Option(False, "--csv"),
+) -> None:
+    """List REALM's opt-outs ('*' is every sender code), or search them."""
+    rows = await _list(realm, phone, sender_code)
     if as_csv:
-        await _write_csv(realm, header=True)
+        _write_csv(rows)
         return
-    async with open_stores() as stores:
-        realm_id = await stores.realms.realm_id(realm)
-        for o in await stores.optouts.list(realm_id):
-            typer.echo(f"{o.phone}\t{o.sender_code or '*'}\t{o.source}")
+    for o in rows:
+        typer.echo(f"{o.phone}\t{o.sender_code or '*'}\t{o.source}")
 
 
 @app.command("export")
 @command
 async def export(realm: str) -> None:
     """Write REALM's opt-outs as CSV (phone,sender_code,source,created_at) to standard output."""
-    await _write_csv(realm, header=True)
+    _write_csv(await _list(realm))
 
 
 @app.command("import")
@@ -87,8 +86,8 @@ async def import_(realm: str, file: Path) -> None:
     Every good row is imported, in one transaction; each bad row is reported on standard error
     with its line number, and the exit status is then 1. Files of any size are streamed.
     """
-    async with open_stores() as stores:
-        result = await import_file(stores, realm, file)
+    async with services() as cli:
+        result = await import_file(cli.opt_outs, realm, file)
     typer.echo(f"{result.added} opt-outs added, {result.present} already present")
     if result.bad:
         raise CliError(f"{result.bad} bad rows in {file} not imported (listed above)")

@@ -6,97 +6,39 @@ is accepted as it is). A first row without a digit in its first cell is a header
 
 Every good row is imported and every bad one reported (`FILE:LINE: reason`), so one typo does
 not hold back a file of a million opt-outs; the caller exits non-zero when a row was bad. The
-file is read row by row and written `CHUNK_ROWS` at a time inside one transaction, so memory
-stays flat whatever the size, and either all good rows are committed or none. A progress bar
+file is read row by row and written `IMPORT_CHUNK_ROWS` at a time inside one transaction, so memory
+stays flat whatever the size, and either all good rows are committed or none (the rules and the
+transaction: services/optouts.py; this module reads the file and shows progress). A progress bar
 shows on a terminal for large files.
 """
 
-import csv
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from smsgate.cli.common import CliError, Stores
-from smsgate.domain.sender_code import lookup_spellings
-from smsgate.store.optouts import REALM_WIDE
+from smsgate.cli.common import CliError
+from smsgate.domain.optout_csv import csv_rows
+from smsgate.services.optouts import Imported, OptOuts
 
-CHUNK_ROWS: Final = 1000  # rows per INSERT (7 columns: far below either database's limits)
 PROGRESS_MIN_BYTES: Final = 1 << 20  # smaller files import in about a second: no bar
 PROGRESS_EVERY_LINES: Final = 4096  # lines between updates of the bar
-MAX_REMEMBERED_CODES: Final = 1024  # sender code spellings resolved once each (bounded)
 
 
-@dataclass
-class Imported:
-    added: int = 0
-    present: int = 0
-    bad: int = 0
-
-
-class _Codes:
-    """Resolves a row's sender code cell to one of the realm's codes, remembering answers."""
-
-    def __init__(self, stores: Stores, realm: str, codes: set[str]) -> None:
-        self._region = stores.region
-        self._realm = realm
-        self._codes = codes
-        self._known: dict[str, str | None] = {}
-
-    def resolve(self, cell: str) -> str:
-        if not cell:
-            return REALM_WIDE
-        if cell not in self._known:
-            if len(self._known) >= MAX_REMEMBERED_CODES:
-                self._known.clear()
-            spellings = lookup_spellings(cell, self._region)
-            self._known[cell] = next((c for c in spellings if c in self._codes), None)
-        found = self._known[cell]
-        if found is None:
-            raise CliError(f"sender code {cell} not found in realm {self._realm}")
-        return found
-
-
-async def import_file(stores: Stores, realm: str, path: Path) -> Imported:
+async def import_file(opt_outs: OptOuts, realm: str, path: Path) -> Imported:
     """Import `path` into `realm`'s opt-outs; bad rows are reported on standard error."""
-    realm_id = await stores.realms.realm_id(realm)
-    codes = _Codes(stores, realm, {s.code for s in await stores.realms.list_senders(realm)})
     handle, size = _open(path)
-    result = Imported()
-    chunk: list[tuple[str, str]] = []
     with handle, _progress(size) as (report, advance):
-        async with stores.db.writer.begin() as conn:
-
-            async def flush() -> None:
-                added = await stores.optouts.add_many(conn, realm_id, chunk, source="import")
-                result.added += added
-                result.present += len(chunk) - added
-                chunk.clear()
-
-            reader = csv.reader(_counted(handle, advance))
-            for row in reader:
-                cells = [cell.strip() for cell in row]
-                if not any(cells):
-                    continue
-                if reader.line_num == 1 and not any(c.isdigit() for c in cells[0]):
-                    continue  # a header
-                try:
-                    code = codes.resolve(cells[1] if len(cells) > 1 else "")
-                    chunk.append((stores.phone(cells[0]), code))
-                except CliError as exc:
-                    result.bad += 1
-                    report(f"{path}:{reader.line_num}: {exc}")
-                    continue
-                if len(chunk) >= CHUNK_ROWS:
-                    await flush()
-            await flush()
-    return result
+        return await opt_outs.import_rows(
+            realm,
+            csv_rows(_counted(handle, advance)),
+            lambda line, reason: report(f"{path}:{line}: {reason}"),
+        )
 
 
 def _open(path: Path) -> tuple[TextIO, int]:

@@ -4,8 +4,7 @@ import sys
 
 import typer
 
-from smsgate.auth.passwords import generate_password, hash_password
-from smsgate.cli.common import CliError, command, open_stores
+from smsgate.cli.common import CliError, command, services
 
 app = typer.Typer(help="Manage realms (customer accounts).", no_args_is_help=True)
 
@@ -13,17 +12,13 @@ PasswordOpt = typer.Option(None, "--password", help="The new password (visible i
 StdinOpt = typer.Option(False, "--password-stdin", help="Read the password from standard input.")
 
 
-def _password(password: str | None, from_stdin: bool) -> tuple[str, bool]:
-    """The password to set and whether it was generated (and must be shown)."""
+def _password(password: str | None, from_stdin: bool) -> str | None:
+    """The password given (None: let the service generate one)."""
     if password is not None and from_stdin:
         raise CliError("give either --password or --password-stdin, not both")
     if from_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    if password is None:
-        return generate_password(), True
-    if not password:
-        raise CliError("the password must not be empty")
-    return password, False
+        return sys.stdin.readline().rstrip("\r\n")
+    return password
 
 
 @app.command("add")
@@ -34,14 +29,12 @@ async def add(
     password_stdin: bool = StdinOpt,
 ) -> None:
     """Create REALM. With no password given, one is generated and printed once."""
-    if not realm.strip() or realm != realm.strip():
-        raise CliError("the realm name must not be empty or have surrounding spaces")
-    secret, generated = _password(password, password_stdin)
-    async with open_stores() as stores:
-        await stores.realms.add_realm(realm, hash_password(secret))
+    secret = _password(password, password_stdin)
+    async with services() as cli:
+        result = await cli.realms.add(realm, secret)
     typer.echo(f"realm {realm} added")
-    if generated:
-        typer.echo(f"password: {secret}")
+    if result.generated is not None:
+        typer.echo(f"password: {result.generated}")
 
 
 @app.command("passwd")
@@ -52,18 +45,18 @@ async def passwd(
     password_stdin: bool = StdinOpt,
 ) -> None:
     """Set a new password for REALM (generated and printed if none is given)."""
-    secret, generated = _password(password, password_stdin)
-    async with open_stores() as stores:
-        await stores.realms.set_password(realm, hash_password(secret))
+    secret = _password(password, password_stdin)
+    async with services() as cli:
+        result = await cli.realms.set_password(realm, secret)
     typer.echo(f"password of realm {realm} changed")
-    if generated:
-        typer.echo(f"password: {secret}")
+    if result.generated is not None:
+        typer.echo(f"password: {result.generated}")
 
 
 @app.command("list")
 @command
 async def list_() -> None:
     """List realms."""
-    async with open_stores() as stores:
-        for realm in await stores.realms.list_realms():
+    async with services() as cli:
+        for realm in await cli.realms.list():
             typer.echo(realm.name)

@@ -1,15 +1,13 @@
 """`smsgate sender ...`: the short codes and long numbers a realm sends from.
 
-Codes are stored in one spelling (`domain.sender_code`): a long code as its phone key, so
-`sender add acme 2016270155` (or +12016270155) stores 12016270155. The other commands find a
-code however it is written.
+Codes are stored in one spelling (services/senders.py, `domain.sender_code`): a long code as
+its phone key, so `sender add acme 2016270155` (or +12016270155) stores 12016270155. The
+other commands find a code however it is written.
 """
 
 import typer
 
-from smsgate.cli.common import CliError, command, open_stores
-from smsgate.constants import MAX_MESSAGE_CHARS
-from smsgate.domain.sender_code import canonical_sender_code, sender_code_error
+from smsgate.cli.common import command, services
 
 app = typer.Typer(help="Manage sender codes (short codes, long numbers).", no_args_is_help=True)
 
@@ -25,13 +23,8 @@ StartOpt = typer.Option(None, "--start-reply", help="Confirmation sent after STA
 HelpOpt = typer.Option(None, "--help-reply", help="Reply sent after HELP or INFO.")
 
 
-def _replies(stop: str | None, start: str | None, help_: str | None) -> dict[str, str]:
-    replies = {"stop_reply": stop, "start_reply": start, "help_reply": help_}
-    chosen = {k: v for k, v in replies.items() if v is not None}
-    for key, text in chosen.items():
-        if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
-            raise CliError(f"--{key.replace('_', '-')} must be 1 to {MAX_MESSAGE_CHARS} characters")
-    return chosen
+def _replies(stop: str | None, start: str | None, help_: str | None) -> dict[str, str | None]:
+    return {"stop_reply": stop, "start_reply": start, "help_reply": help_}
 
 
 @app.command("add")
@@ -46,14 +39,10 @@ async def add(
     help_reply: str | None = HelpOpt,
 ) -> None:
     """Give SENDER_CODE to REALM."""
-    reason = sender_code_error(sender_code)
-    if reason is not None:
-        raise CliError(reason)
     replies = _replies(stop_reply, start_reply, help_reply)
-    async with open_stores() as stores:
-        code = canonical_sender_code(sender_code, stores.region)
-        await stores.realms.add_sender(
-            realm, code, connection=connection, max_tps=max_tps, replies=replies
+    async with services() as cli:
+        code = await cli.senders.add(
+            realm, sender_code, connection=connection, max_tps=max_tps, replies=replies
         )
     typer.echo(f"sender code {code} added to realm {realm}")
 
@@ -70,16 +59,11 @@ async def set_(
     help_reply: str | None = HelpOpt,
 ) -> None:
     """Change the routing, rate limit or keyword replies of one of REALM's sender codes."""
-    changes: dict[str, object] = dict(_replies(stop_reply, start_reply, help_reply))
-    if connection is not None:
-        changes["connection"] = connection
-    if max_tps is not None:
-        changes["max_tps"] = max_tps
-    if not changes:
-        raise CliError("nothing to change: give at least one option")
-    async with open_stores() as stores:
-        code = (await stores.realm_sender(realm, sender_code)).code
-        await stores.realms.update_sender(realm, code, changes)
+    replies = _replies(stop_reply, start_reply, help_reply)
+    async with services() as cli:
+        code = await cli.senders.update(
+            realm, sender_code, connection=connection, max_tps=max_tps, replies=replies
+        )
     typer.echo(f"sender code {code} updated")
 
 
@@ -87,8 +71,8 @@ async def set_(
 @command
 async def list_(realm: str) -> None:
     """List REALM's sender codes with their routing."""
-    async with open_stores() as stores:
-        for sender in await stores.realms.list_senders(realm):
+    async with services() as cli:
+        for sender in await cli.senders.list(realm):
             route = sender.connection or "(default)"
             tps = "" if sender.max_tps is None else f" max_tps={sender.max_tps:g}"
             typer.echo(f"{sender.code}\tconnection={route}{tps}")
@@ -98,7 +82,6 @@ async def list_(realm: str) -> None:
 @command
 async def remove(realm: str, sender_code: str) -> None:
     """Take SENDER_CODE away from REALM."""
-    async with open_stores() as stores:
-        code = (await stores.realm_sender(realm, sender_code)).code
-        await stores.realms.remove_sender(realm, code)
+    async with services() as cli:
+        code = await cli.senders.remove(realm, sender_code)
     typer.echo(f"sender code {code} removed from realm {realm}")

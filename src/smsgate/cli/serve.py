@@ -1,7 +1,7 @@
 """`smsgate serve`: run the gateway (API, and the dispatcher unless told otherwise).
 
 `--workers N` runs N API processes on one port (uvicorn's worker processes, each building its
-own gateway through the `smsgate.http.app:app_from_env` factory). The command line is passed to
+own gateway through the `smsgate.bootstrap.app:app_from_env` factory). The command line is passed to
 the workers as `SMSGATE_*` environment variables. On SQLite that needs `--no-dispatch` (one
 dispatcher per database: run `smsgate dispatch` once); on PostgreSQL every worker that
 dispatches is one more dispatcher sharing the binds (docs/deployment.md).
@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from smsgate.bootstrap.cli import check_database_location
 from smsgate.cli.common import fail, load_settings
 from smsgate.config import ConfigError, load_config
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.runtime import freeze_startup_heap
+from smsgate.services.errors import DataDirUnusable
 from smsgate.settings import Settings
-from smsgate.store.database import check_database_location
-from smsgate.store.errors import DataDirUnusable
 
 if TYPE_CHECKING:
     from smsgate.bootstrap import Gateway
@@ -54,7 +54,7 @@ def serve(
     # command would otherwise pay for importing them.
     import uvicorn
 
-    from smsgate.http.app import create_app
+    from smsgate.bootstrap.app import gateway_app
     from smsgate.http.serving import uvicorn_options
 
     settings = load_settings()
@@ -81,7 +81,7 @@ def serve(
         return
     gateway = _build(settings)
     config = uvicorn.Config(
-        create_app(gateway),
+        gateway_app(gateway),
         host=host or settings.host,
         port=port or settings.port,
         **uvicorn_options(settings, access_log),
@@ -114,7 +114,7 @@ def _serve_workers(
     from smsgate.http.serving import uvicorn_options
 
     uvicorn.run(
-        "smsgate.http.app:app_from_env",
+        "smsgate.bootstrap.app:app_from_env",
         factory=True,
         workers=workers,
         host=host,
@@ -127,7 +127,7 @@ def _serve_core(
     settings: Settings, api_workers: int, host: str, port: int, access_log: bool
 ) -> None:
     """This process keeps the gateway; `api_workers` processes serve HTTP in front of it."""
-    from smsgate.workers.core import listen, run_core
+    from smsgate.workers.core import Core, listen, run_core
 
     if not settings.dispatch:
         fail("--api-workers needs the dispatcher in this process (drop --no-dispatch)")
@@ -139,7 +139,16 @@ def _serve_core(
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         fail(f"cannot listen on {host}:{port}: {reason}")
         return
-    run_core(gateway, listeners, access_log=access_log)
+    core = Core(
+        gateway.start,
+        gateway.stop,
+        gateway.accepter,
+        gateway.readiness.check,
+        settings.log_level,
+        settings.log_format,
+        gateway.optouts,
+    )
+    run_core(core, listeners, access_log=access_log)
 
 
 def _build(settings: Settings) -> "Gateway":

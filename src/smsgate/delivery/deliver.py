@@ -1,6 +1,6 @@
 """What the gateway answers an SMSC's deliver_sm: receipts and inbound messages, stored first.
 
-A receipt goes to the status writer and an inbound (MO) message to the inbound handler; the
+A receipt goes to the status recorder and an inbound (MO) message to the inbound handler; the
 deliver_sm is acknowledged (ESME_ROK) only once what it carried is committed. When it cannot be
 stored (disk full, database down) it is answered ESME_RX_T_APPN, SMPP 3.4's "ESME receiver
 temporary application error": the SMSC keeps it and delivers it again later, and the message it
@@ -17,7 +17,7 @@ from typing import Any
 
 from smsgate.delivery.inbound import InboundHandler
 from smsgate.delivery.receipts import is_receipt, to_receipt
-from smsgate.delivery.status_writer import StatusWriter
+from smsgate.services.statuses import StatusRecorder
 from smsgate.smpp.codes import CommandStatus
 from smsgate.smpp.pdu import DeliverSm
 
@@ -30,8 +30,8 @@ class DeliverRouter:
     """The `Link`s' deliver callback: `router(connection, pdu)` -> the deliver_sm_resp status
     (None: ESME_ROK), or an awaitable of it."""
 
-    def __init__(self, writer: StatusWriter, inbound: InboundHandler) -> None:
-        self._writer = writer
+    def __init__(self, statuses: StatusRecorder, inbound: InboundHandler) -> None:
+        self._statuses = statuses
         self._inbound = inbound
 
     def __call__(self, connection: str, pdu: DeliverSm) -> Awaitable[int | None] | None:
@@ -41,8 +41,8 @@ class DeliverRouter:
         if receipt is None:
             return None
         # A future, not a coroutine: thousands of receipts a second cost a callback each, not
-        # a task (see `StatusWriter.store_receipt`).
-        stored = self._writer.store_receipt(receipt)
+        # a task (see `StatusRecorder.store_receipt`).
+        stored = self._statuses.store_receipt(receipt)
         answer: asyncio.Future[int | None] = stored.get_loop().create_future()
         stored.add_done_callback(partial(_answer, answer))
         return answer
@@ -51,13 +51,17 @@ class DeliverRouter:
         try:
             return await self._inbound.handle(connection, pdu)  # a status: refused for good
         except Exception:
-            log.exception("inbound message from %s not stored; the SMSC will resend it", connection)
+            log.exception(
+                "inbound message from %s not stored; the SMSC will resend it",
+                connection,
+                extra={"connection": connection},
+            )
             return NOT_STORED
 
 
 def _answer(answer: "asyncio.Future[int | None]", stored: "asyncio.Future[Any]") -> None:
     """ESME_ROK once the receipt is committed, NOT_STORED if its write failed (the status
-    writer has logged why, once per batch)."""
+    recorder has logged why, once per batch)."""
     if answer.done():
         return
     if stored.cancelled():

@@ -20,7 +20,7 @@ A lease lasts `lease_seconds` (the node timeout) by the database clock. The hold
 own lease from BEFORE the renewing statement was sent, with its monotonic clock, so it always
 believes its lease ends earlier than the database does; if it cannot renew in time (database
 unreachable) it unbinds on its own. A dead dispatcher's slots come free when the reaper deletes
-its node (`delivery.nodes`) or when its leases expire, whichever is first, and are taken at the
+its node (`store.nodes`) or when its leases expire, whichever is first, and are taken at the
 next heartbeat of a live one.
 
 Rates follow the slots: a link's bucket is max_tps * slots held / binds (`Link.set_slots`), so
@@ -32,16 +32,25 @@ import logging
 import math
 import time
 from collections.abc import Iterable
-
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import Protocol
 
 from smsgate.delivery.link import Link
-from smsgate.delivery.nodes import db_now, dialect_insert
-from smsgate.store import schema as s
-from smsgate.store.database import Database
 
 log = logging.getLogger(__name__)
+
+
+class BindLeases(Protocol):
+    """One node's bind-slot leases (`store.leases.LeaseStore`)."""
+
+    lease_seconds: float
+
+    async def renew(self, connection: str, binds: int) -> frozenset[int]: ...
+
+    async def acquire(self, connection: str, binds: int, count: int) -> frozenset[int]: ...
+
+    async def release(self, connection: str, slots: Iterable[int]) -> None: ...
+
+    async def release_all(self) -> None: ...
 
 
 def fair_share(binds: int, dispatchers: int) -> int:
@@ -49,104 +58,12 @@ def fair_share(binds: int, dispatchers: int) -> int:
     return min(binds, max(1, math.ceil(binds / max(1, dispatchers))))
 
 
-class LeaseStore:
-    """The `smpp_binds` rows of one owner (this node)."""
-
-    def __init__(self, db: Database, owner: str, *, lease_seconds: float) -> None:
-        self._db = db
-        self.owner = owner
-        self.lease_seconds = lease_seconds
-
-    async def renew(self, connection: str, binds: int) -> frozenset[int]:
-        """Extend every lease this owner holds on `connection`; returns those slots. Creates
-        the slot rows on first use."""
-        async with self._db.writer.begin() as conn:
-            await self._ensure_slots(conn, connection, binds)
-            t = s.smpp_binds.c
-            rows = await conn.execute(
-                update(s.smpp_binds)
-                .where(t.connection == connection, t.owner == self.owner, t.slot < binds)
-                .values(lease_until=db_now(conn) + self.lease_seconds)
-                .returning(t.slot)
-            )
-            return frozenset(rows.scalars())
-
-    async def acquire(self, connection: str, binds: int, count: int) -> frozenset[int]:
-        """Take up to `count` free or expired slots of `connection`; returns those taken."""
-        if count <= 0:
-            return frozenset()
-        async with self._db.writer.begin() as conn:
-            await self._ensure_slots(conn, connection, binds)
-            t = s.smpp_binds.c
-            now = db_now(conn)
-            free = or_(t.owner.is_(None), t.lease_until < now)
-            # MATERIALIZED: the locking pick runs once. As a plain `IN (SELECT ... LIMIT n FOR
-            # UPDATE SKIP LOCKED)` PostgreSQL may run it again per row and take more than n.
-            pick = (
-                select(t.slot)
-                .where(t.connection == connection, t.slot < binds, free)
-                .order_by(t.slot)
-                .limit(count)
-                .with_for_update(skip_locked=True)
-                .cte("picked")
-                .prefix_with("MATERIALIZED")
-            )
-            rows = await conn.execute(
-                update(s.smpp_binds)
-                .where(t.connection == connection, t.slot.in_(select(pick.c.slot)), free)
-                .values(owner=self.owner, lease_until=now + self.lease_seconds)
-                .returning(t.slot)
-            )
-            return frozenset(rows.scalars())
-
-    async def release(self, connection: str, slots: Iterable[int]) -> None:
-        slots = list(slots)
-        if not slots:
-            return
-        async with self._db.writer.begin() as conn:
-            t = s.smpp_binds.c
-            await conn.execute(
-                update(s.smpp_binds)
-                .where(t.connection == connection, t.owner == self.owner, t.slot.in_(slots))
-                .values(owner=None, lease_until=0.0)
-            )
-
-    async def release_all(self) -> None:
-        async with self._db.writer.begin() as conn:
-            await conn.execute(
-                update(s.smpp_binds)
-                .where(s.smpp_binds.c.owner == self.owner)
-                .values(owner=None, lease_until=0.0)
-            )
-
-    async def holders(self, connection: str) -> dict[int, str | None]:
-        """slot -> owner with an unexpired lease (None: free), for monitoring and tests."""
-        async with self._db.writer.connect() as conn:
-            t = s.smpp_binds.c
-            rows = await conn.execute(
-                select(t.slot, t.owner, t.lease_until >= db_now(conn))
-                .where(t.connection == connection)
-                .order_by(t.slot)
-            )
-            return {slot: owner if live else None for slot, owner, live in rows}
-
-    @staticmethod
-    async def _ensure_slots(conn: AsyncConnection, connection: str, binds: int) -> None:
-        stmt = dialect_insert(conn)(s.smpp_binds).values(
-            [
-                {"connection": connection, "slot": slot, "owner": None, "lease_until": 0.0}
-                for slot in range(binds)
-            ]
-        )
-        await conn.execute(stmt.on_conflict_do_nothing())
-
-
 class LeaseManager:
     """Keeps each link's slot set in line with the leases this node holds (module docstring)."""
 
     def __init__(
         self,
-        store: LeaseStore,
+        store: BindLeases,
         links: Iterable[Link],
         *,
         unbind_timeout: float = 5.0,
@@ -170,7 +87,12 @@ class LeaseManager:
                 held = await self.store.renew(link.name, binds)
             lost = link.slots - held
             if lost:
-                log.warning("%s: lost the lease on bind slots %s", link.name, sorted(lost))
+                log.warning(
+                    "%s: lost the lease on bind slots %s",
+                    link.name,
+                    sorted(lost),
+                    extra={"connection": link.name},
+                )
             if len(held) > share:
                 give_back = frozenset(sorted(held)[share:])
                 held -= give_back
@@ -189,7 +111,9 @@ class LeaseManager:
             self._valid_until[link.name] = started + self.store.lease_seconds
             await link.set_slots(held, self._unbind_timeout)
         except Exception as exc:
-            log.warning("%s: bind lease round failed: %s", link.name, exc)
+            log.warning(
+                "%s: bind lease round failed: %s", link.name, exc, extra={"connection": link.name}
+            )
             if link.slots and time.monotonic() >= self._valid_until.get(link.name, 0.0):
                 log.error("%s: cannot renew bind leases; unbinding", link.name)
                 await link.set_slots((), self._unbind_timeout)

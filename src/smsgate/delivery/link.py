@@ -59,6 +59,7 @@ class Link:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._closing = False
         self._pause_task: asyncio.Task[None] | None = None
+        self._log_fields = {"connection": self.name}  # structured logs (SMSGATE_LOG_FORMAT)
 
     @property
     def bound_sessions(self) -> int:
@@ -73,6 +74,25 @@ class Link:
     def held(self) -> bool:
         return bool(self._slots)
 
+    @property
+    def in_flight(self) -> int:
+        """submit_sm sent on the bound sessions and not answered yet (the windows in use)."""
+        return sum(s.in_flight for s in self._sessions)
+
+    def slot_sessions(self) -> list[tuple[int, int | None]]:
+        """Each slot this process holds, with its session's submits in flight (None: the
+        slot is not bound now)."""
+        sessions = self._by_slot
+        return [
+            (slot, sessions[slot].in_flight if slot in sessions else None)
+            for slot in sorted(self._slots)
+        ]
+
+    @property
+    def paused(self) -> bool:
+        """True while the SMSC's throttling (ESME_RTHROTTLED, ESME_RMSGQFUL) pauses the link."""
+        return not self._open.is_set()
+
     async def start(self) -> None:
         if not self.leased:
             await self.set_slots(range(self.config.binds))
@@ -86,7 +106,9 @@ class Link:
         dropped = self._slots - wanted
         added = wanted - self._slots
         if wanted != self._slots:
-            log.info("%s: bind slots %s", self.name, sorted(wanted) or "none")
+            log.info(
+                "%s: bind slots %s", self.name, sorted(wanted) or "none", extra=self._log_fields
+            )
             rate = self.config.max_tps * len(wanted) / self.config.binds
             if wanted and rate != self.bucket.rate:
                 self.bucket = TokenBucket(rate)
@@ -188,12 +210,25 @@ class Link:
             except (OSError, SmppError) as exc:
                 delay = backoff.next_delay()
                 log.warning(
-                    "%s[%d]: bind failed (%s); retry in %.1fs", self.name, index, exc, delay
+                    "%s[%d]: bind failed (%s); retry in %.1fs",
+                    self.name,
+                    index,
+                    exc,
+                    delay,
+                    extra=self._log_fields,
                 )
                 await asyncio.sleep(delay)
                 continue
             backoff.reset()
-            log.info("%s[%d]: bound to %s:%d as %s", self.name, index, c.host, c.port, c.bind)
+            log.info(
+                "%s[%d]: bound to %s:%d as %s",
+                self.name,
+                index,
+                c.host,
+                c.port,
+                c.bind,
+                extra=self._log_fields,
+            )
             if self._closing or index not in self._slots:  # dropped while binding
                 await session.unbind(c.response_timeout)
                 return
@@ -217,5 +252,6 @@ class Link:
                     index,
                     error,
                     delay,
+                    extra=self._log_fields,
                 )
                 await asyncio.sleep(delay)

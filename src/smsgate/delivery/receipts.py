@@ -1,12 +1,12 @@
-"""Delivery receipts: from a deliver_sm to a `ReceiptIn` for the status writer.
+"""Delivery receipts: from a deliver_sm to a `ReceiptIn` for the status recorder.
 
 The SMSC message id comes from the receipted_message_id TLV when present, else from the `id:`
 field of the receipt text; the state from the message_state TLV, else from `stat:`. Ids are
-matched in every spelling (hex/decimal, case, leading zeros) by the status writer.
+matched in every spelling (hex/decimal, case, leading zeros) by the status store.
 """
 
 from smsgate.constants import ESM_CLASS_RECEIPT
-from smsgate.delivery.status_writer import ReceiptIn
+from smsgate.domain.delivery_events import ReceiptIn
 from smsgate.domain.encoding import gsm7_decode
 from smsgate.domain.receipt import ReceiptState, parse_receipt, state_from_message_state
 from smsgate.smpp.codes import TLV_MESSAGE_STATE, TLV_RECEIPTED_MESSAGE_ID
@@ -33,4 +33,10 @@ def to_receipt(connection: str, pdu: DeliverSm) -> ReceiptIn | None:
     raw_state = get_tlv(pdu.tlvs, TLV_MESSAGE_STATE)
     if raw_state and (state is ReceiptState.UNKNOWN or len(raw_state) == 1):
         state = state_from_message_state(raw_state[0])
-    return ReceiptIn(connection=connection, smsc_id=smsc_id, state=state, error=parsed.error)
+    return ReceiptIn(
+        connection=connection,
+        smsc_id=smsc_id,
+        state=state,
+        error=parsed.error,
+        done_date=parsed.done_date_text,
+    )

@@ -1,7 +1,7 @@
 """The gateway's core records and their states, as plain frozen dataclasses."""
 
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 
 
 class Status(StrEnum):
@@ -36,9 +36,36 @@ FINAL_STATUSES = frozenset(
 )
 
 
+class Outcome(Enum):
+    """What the commit of an accepted message decided: stored, or refused as opted out, or
+    (/v1) not stored because its Idempotency-Key had made a message already."""
+
+    ACCEPTED = "accepted"
+    OPTED_OUT = "opted_out"
+    DUPLICATE = "duplicate"
+
+
 @dataclass(frozen=True, slots=True)
-class NewMessage:
-    """A validated send request, ready to be committed to the queue."""
+class IdempotencyClaim:
+    """A request's `Idempotency-Key` and the hash of its body (domain/submission.py)."""
+
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A claimed Idempotency-Key: the hash of the request that claimed it, the message it made."""
+
+    request_hash: str
+    message_id: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """An outbound message: a validated request on its way to the queue (status `queued`,
+    the defaults), a message claimed for sending (with `done_parts`), or one read back."""
 
     id: str
     realm_id: int
@@ -49,23 +76,14 @@ class NewMessage:
     parts: int
     created_at: float  # epoch seconds
     kind: str = "api"  # "api" | "reply" (a STOP/START/HELP confirmation)
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A stored outbound message as read back from the store."""
-
-    id: str
-    realm_id: int
-    sender_code: str
-    phone: str
-    text: str
-    encoding: str
-    parts: int
-    status: str
-    error: str | None
-    created_at: float
-    updated_at: float
+    status: str = Status.QUEUED.value
+    error: str | None = None
+    updated_at: float | None = None  # None: not stored yet
+    done_parts: frozenset[int] = frozenset()  # parts the SMSC accepted already (after a crash)
+    client_ref: str | None = None  # the client's own reference (/v1), returned as given
+    validity_seconds: int | None = None  # how long the SMSC may keep trying (/v1)
+    # /v1 `Idempotency-Key`: claimed in the accept transaction, so one key makes one message
+    idempotency: IdempotencyClaim | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,9 @@ class SenderCode:
     stop_reply: str | None = None
     start_reply: str | None = None
     help_reply: str | None = None
+    # the row's id (WhatCounts' `smsSenderId`); None when not read from the store. Not part of
+    # equality: a code is the same code whichever row it was read from.
+    id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +109,16 @@ class Realm:
     id: int
     name: str
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RealmCredential:
+    """What the authenticator needs to know about a realm. The hash stays out of `repr`."""
+
+    realm_id: int
+    name: str
+    password_hash: str = field(repr=False)
+    version: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,3 +156,16 @@ def rollup(part_states: list[str], total_parts: int) -> Status:
         if severe in finals:
             return severe
     return Status.DELIVERED
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A message a phone sent to one of a realm's sender codes (MO), as stored."""
+
+    id: int
+    realm_id: int
+    sender_code: str  # the short code or number it was sent to
+    phone: str  # who sent it (normalised)
+    text: str
+    keyword: str  # domain.keywords.Keyword value: "stop", "start", "help" or ""
+    received_at: float  # epoch seconds

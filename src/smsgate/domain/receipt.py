@@ -84,6 +84,7 @@ class Receipt:
     error: str | None  # raw `err:` value, stripped ("000", "0x0B", ...)
     submit_date: datetime | None  # naive; SMSC local time as sent
     done_date: datetime | None
+    done_date_text: str | None = None  # `done date:` as sent, parsed or not (for the history)
 
 
 def state_from_stat(stat: str) -> ReceiptState:
@@ -144,6 +145,7 @@ def parse_receipt(text: str, *, dates: bool = True) -> Receipt:
         error=fields.get("err") or None,
         submit_date=_parse_date(fields.get("submit date")) if dates else None,
         done_date=_parse_date(fields.get("done date")) if dates else None,
+        done_date_text=fields.get("done date") or None,
     )
 
 

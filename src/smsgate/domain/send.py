@@ -15,7 +15,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from smsgate.constants import MAX_MESSAGE_CHARS, SUCCESS_REPLY, SUPPORTED_COMMAND
+from smsgate.constants import (
+    MAX_MESSAGE_CHARS,
+    STOP_COMMAND,
+    STOP_SUCCESS_REPLY,
+    SUCCESS_REPLY,
+    SUPPORTED_COMMAND,
+)
 from smsgate.domain.model import SenderCode
 from smsgate.domain.phone import phone_error
 
@@ -99,6 +105,46 @@ def validate(args: SendArgs, realm_id: int, sender: SenderCode | None) -> Valid 
     """
     if not is_supported(args.command):
         return f"Unsupported command {args.command or ''}".rstrip()
+    checked = _phone_and_sender(args, realm_id, sender)
+    if isinstance(checked, str):
+        return checked
+    phone, sender = checked
+    text = args.message_text
+    if text is None or not text.strip():
+        return TEXT_EMPTY
+    reason = text_error(text)
+    if reason is not None:
+        return reason
+    if len(text) > MAX_MESSAGE_CHARS:
+        return TEXT_TOO_LONG
+    return Valid(phone=phone, sender=sender, text=text)
+
+
+def is_stop(command: str | None) -> bool:
+    """Is this WhatCounts' `smsstopsubscribersend` (any case, surrounding white space)?"""
+    return command is not None and command.strip().lower() == STOP_COMMAND
+
+
+@dataclass(frozen=True, slots=True)
+class ValidStop:
+    """An `smsstopsubscribersend` request that passed every check."""
+
+    phone: str  # digits only, not yet normalised
+    sender: SenderCode
+
+
+def validate_stop(args: SendArgs, realm_id: int, sender: SenderCode | None) -> ValidStop | str:
+    """Check an authenticated `smsstopsubscribersend`: the phone and sender code rules of
+    `validate`, in its order; a message text, if any, is ignored."""
+    checked = _phone_and_sender(args, realm_id, sender)
+    if isinstance(checked, str):
+        return checked
+    return ValidStop(*checked)
+
+
+def _phone_and_sender(
+    args: SendArgs, realm_id: int, sender: SenderCode | None
+) -> tuple[str, SenderCode] | str:
     reason = phone_error(args.phone)
     if reason is not None:
         return reason
@@ -107,15 +153,15 @@ def validate(args: SendArgs, realm_id: int, sender: SenderCode | None) -> Valid 
         return SENDER_REQUIRED
     if sender is None or sender.realm_id != realm_id:
         return f"Sender code {code} not found in realm"
-    text = args.message_text
-    if text is None or not text.strip():
-        return TEXT_EMPTY
+    assert args.phone is not None  # phone_error() returned None
+    return args.phone.strip(), sender
+
+
+def text_error(text: str) -> str | None:
+    """Why `text` cannot be sent whatever its length (not UTF-8, control characters), or None."""
     if not text.isprintable() and _BAD_IN_TEXT.search(text):  # isprintable: the fast path
         return TEXT_NOT_UTF8 if _SURROGATE.search(text) else TEXT_CONTROL
-    if len(text) > MAX_MESSAGE_CHARS:
-        return TEXT_TOO_LONG
-    assert args.phone is not None  # phone_error() returned None
-    return Valid(phone=args.phone.strip(), sender=sender, text=text)
+    return None
 
 
 def opted_out_reason(phone: str, sender_code: str) -> str:
@@ -144,3 +190,7 @@ def failure(reason: str, password: str | None = None) -> str:
 
 def success() -> str:
     return SUCCESS_REPLY
+
+
+def stop_success() -> str:
+    return STOP_SUCCESS_REPLY

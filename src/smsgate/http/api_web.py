@@ -2,30 +2,26 @@
 
 A bare ASGI callable rather than a framework route: this is the hot path, and the work per
 request (parse, check, hand to the group commit) is small enough that routing, dependency
-injection and response classes would cost more than the work itself. The order of the checks is
-the failure table of WhatCounts' documentation; the rules themselves are in `domain.send`.
+injection and response classes would cost more than the work itself. It authenticates the realm
+and hands the arguments to `services.sending`, which checks them (the failure table of
+WhatCounts' documentation, `domain.send`) and commits the message, or, for
+`smsstopsubscribersend`, to `services.optouts.Stopping`, which commits the opt-out.
 Every reply to GET and POST is HTTP 200 `text/plain`, a request too large included: WhatCounts
 clients raise on 4xx/5xx before they read the body, so a failure must travel in the body. Other
 methods never send and get 405 (`Allow: GET, POST`).
 """
 
 import logging
-import time
 from collections.abc import MutableMapping
 from typing import Any
 
 from smsgate.auth.authenticator import Authenticator
 from smsgate.constants import MAX_REQUEST_BODY_BYTES
 from smsgate.domain import send
-from smsgate.domain.encoding import segment
-from smsgate.domain.model import NewMessage
-from smsgate.domain.phone import normalise_phone
 from smsgate.http.form import form_pairs
 from smsgate.metrics import API_REQUESTS
-from smsgate.store.accept import AcceptsMessages, Outcome
-from smsgate.store.directory import SenderDirectory
-from smsgate.store.errors import StoreUnavailable
-from smsgate.store.ids import new_message_id
+from smsgate.services.optouts import Stopped, Stopping
+from smsgate.services.sending import Accepted, Cause, Refused, Sending
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +37,7 @@ _FORM = b"application/x-www-form-urlencoded"
 Scope = MutableMapping[str, Any]
 _RESULTS = (
     "accepted",
+    "stopped",
     "opted_out",
     "bad_request",
     "too_large",
@@ -56,20 +53,12 @@ class _TooLarge(Exception):
 
 
 class ApiWeb:
-    """ASGI app answering WhatCounts' `smssendmessagetophone`."""
+    """ASGI app answering WhatCounts' `smssendmessagetophone` and `smsstopsubscribersend`."""
 
-    def __init__(
-        self,
-        auth: Authenticator,
-        senders: SenderDirectory,
-        accepter: AcceptsMessages,
-        *,
-        default_region: str,
-    ) -> None:
+    def __init__(self, auth: Authenticator, sending: Sending, stopping: Stopping) -> None:
         self._auth = auth
-        self._senders = senders
-        self._accepter = accepter
-        self._region = default_region
+        self._sending = sending
+        self._stopping = stopping
 
     async def __call__(self, scope: Scope, receive: Any, send_: Any) -> None:
         method = scope["method"]
@@ -121,29 +110,18 @@ class ApiWeb:
             return send.failure(send.TEMPORARILY_UNAVAILABLE), "unavailable"
         if credential is None:
             return send.failure(send.NO_MATCH), "unauthorised"
-        code = (args.sender_code or "").strip()
-        sender = await self._senders.get(code) if code else None
-        checked = send.validate(args, credential.realm_id, sender)
-        if isinstance(checked, str):
-            return send.failure(checked, args.password), "bad_request"
-        segmented = segment(checked.text)
-        message = NewMessage(
-            id=new_message_id(),
-            realm_id=credential.realm_id,
-            sender_code=checked.sender.code,
-            phone=normalise_phone(checked.phone, self._region),
-            text=checked.text,
-            encoding=segmented.encoding.value,
-            parts=segmented.count,
-            created_at=time.time(),
-        )
-        try:
-            outcome = await self._accepter.accept(message)
-        except StoreUnavailable:
-            return send.failure(send.TEMPORARILY_UNAVAILABLE), "unavailable"
-        if outcome is Outcome.OPTED_OUT:
-            reason = send.opted_out_reason(checked.phone, checked.sender.code)
-            return send.failure(reason, args.password), "opted_out"
+        if send.is_stop(args.command):
+            result: Stopped | Accepted | Refused = await self._stopping.stop(
+                credential.realm_id, args
+            )
+        else:
+            result = await self._sending.send(credential.realm_id, args)
+        if isinstance(result, Refused):
+            # only a reason built from client values may hold the password
+            secret = None if result.cause is Cause.UNAVAILABLE else args.password
+            return send.failure(result.reason, secret), result.cause.value
+        if isinstance(result, Stopped):
+            return send.stop_success(), "stopped"
         return send.success(), "accepted"
 
     @staticmethod

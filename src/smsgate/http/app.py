@@ -1,28 +1,21 @@
-"""The ASGI application factory: routes, lifespan, health and metrics.
+"""The ASGI application around api_web: routes, lifespan, health and metrics.
 
-`create_app(gateway)` serves a gateway built by the caller (`smsgate serve`, tests).
-`app_from_env` is the import-string factory for `serve --workers N`: uvicorn starts N worker
-processes on one listening socket, and each one builds its own gateway from the `SMSGATE_*`
-environment (on PostgreSQL each is a node of its own).
+`assemble` takes what it serves as arguments; the wiring root builds them
+(`bootstrap.app.gateway_app` for a gateway process, `bootstrap.worker.worker_app` for an API
+worker).
 """
 
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from smsgate.bootstrap import Gateway, build
-from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.api_web import ApiWeb
-from smsgate.http.simulator_hook import make_hook
-from smsgate.runtime import freeze_startup_heap
-from smsgate.settings import Settings
+from smsgate.services.readiness import Readiness
 
 # With and without a trailing slash: both are served, never redirected (a redirect would echo
 # the query string, password included, in its Location header).
@@ -46,35 +39,30 @@ class FastPath:
             await self.app(scope, receive, send)
 
 
-def create_app(gateway: Gateway) -> FastPath:
-    api_web = ApiWeb(
-        gateway.auth,
-        gateway.senders,
-        gateway.accepter,
-        default_region=gateway.settings.resolved_default_region,
-    )
-
-    async def metrics(_: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    extra = []
-    if gateway.simulator is not None:
-        extra.append(Route("/_simulator/mo", make_hook(gateway.simulator), methods=["POST"]))
-    return assemble(api_web, metrics, gateway.start, gateway.stop, extra)
-
-
 def assemble(
     api_web: ApiWeb,
     metrics: Callable[[Request], Awaitable[Response]],
+    ready: Callable[[], Awaitable[Readiness]],
     start: Callable[[], Awaitable[None]],
     stop: Callable[[], Awaitable[None]],
-    extra_routes: list[Route] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+    fallback: ASGIApp | None = None,
 ) -> FastPath:
-    """The app around `api_web`: its routes, /healthz, /metrics, and a lifespan that runs
-    `start` before the first request and `stop` after the last."""
+    """The app around `api_web`: its routes, /healthz, /readyz, /metrics, and a lifespan
+    that runs `start` before the first request and `stop` after the last. `fallback` answers
+    every request no route matches (the JSON API), instead of a plain 404.
+
+    /healthz is liveness (the process answers); /readyz is 200 `ready` or 503 `not ready:
+    REASON` (one line) from `ready` (services/readiness.py)."""
 
     async def health(_: Request) -> Response:
         return PlainTextResponse("ok")
+
+    async def readyz(_: Request) -> Response:
+        answer = await ready()
+        if answer.ready:
+            return PlainTextResponse("ready")
+        return PlainTextResponse(f"not ready: {answer.reason}", status_code=503)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -84,22 +72,17 @@ def assemble(
         finally:
             await stop()
 
-    routes = [
+    routes: list[BaseRoute] = [
         *(Route(path, api_web) for path in sorted(API_PATHS)),  # the methods: api_web decides
         Route("/healthz", health),
+        Route("/readyz", readyz),
         Route("/metrics", metrics),
-        *(extra_routes or []),
+        *extra_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     # Starlette answers `/healthz/` with a redirect to `/healthz` that carries the whole query
     # string (a password, if one was sent there by mistake) in `Location:`. No redirects.
     app.router.redirect_slashes = False
+    if fallback is not None:
+        app.router.default = fallback
     return FastPath(api_web, app)
-
-
-def app_from_env() -> FastPath:
-    """The app of one `serve --workers N` worker: a gateway built from the environment."""
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL)  # as `serve` does; see constants.py
-    app = create_app(build(Settings()))
-    freeze_startup_heap()
-    return app

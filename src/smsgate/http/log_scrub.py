@@ -38,19 +38,33 @@ class ScrubSecrets(logging.Filter):
         return True
 
 
-def logging_config(level: str = "info", *, access_log: bool = True) -> dict[str, Any]:
-    """A `logging.config.dictConfig` dict for uvicorn and smsgate with the filter installed."""
+def logging_config(
+    level: str = "info", *, access_log: bool = True, log_format: str = "text"
+) -> dict[str, Any]:
+    """A `logging.config.dictConfig` dict for uvicorn and smsgate with the filter installed;
+    `log_format` "json" writes one JSON object per line (http/log_json.py)."""
+    json_lines = log_format == "json"
     handler = {
         "class": "logging.StreamHandler",
-        "formatter": "plain",
-        "filters": ["scrub"],
+        "formatter": "json" if json_lines else "plain",
+        # the access fields are read from the record's arguments, before scrub folds them in
+        "filters": ["access_fields", "scrub"] if json_lines else ["scrub"],
         "stream": "ext://sys.stderr",
     }
+    filters: dict[str, Any] = {"scrub": {"()": ScrubSecrets}}
+    formatters: dict[str, Any] = {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    }
+    if json_lines:
+        from smsgate.http.log_json import AccessFields, JsonLines
+
+        filters["access_fields"] = {"()": AccessFields}
+        formatters["json"] = {"()": JsonLines}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"scrub": {"()": ScrubSecrets}},
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+        "filters": filters,
+        "formatters": formatters,
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level.upper()},
         "loggers": {

@@ -29,7 +29,9 @@ def uvicorn_options(settings: Settings, access_log: bool) -> dict[str, Any]:
     With no trusted proxy the proxy-headers middleware is off altogether."""
     proxies = list(settings.trusted_proxies)
     return {
-        "log_config": logging_config(settings.log_level, access_log=access_log),
+        "log_config": logging_config(
+            settings.log_level, access_log=access_log, log_format=settings.log_format
+        ),
         "access_log": access_log,
         "loop": "auto",
         "http": GuardedProtocolFactory(http_limits(settings)),

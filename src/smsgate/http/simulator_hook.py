@@ -5,19 +5,35 @@ clients on loopback; `smsgate simulate mo` calls it. Text longer than one SMS is
 concatenated multipart MO, so the gateway's reassembly is exercised too.
 """
 
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from smsgate.constants import DATA_CODING_GSM7, DATA_CODING_UCS2, ESM_CLASS_UDHI
-from smsgate.domain.encoding import Encoding, concat_udh, encode_part, segment
-from smsgate.smpp.simulator import SmscSimulator
+from smsgate.constants import ESM_CLASS_UDHI
+from smsgate.domain.sms_parts import encode_message
 
 LOOPBACK = {"127.0.0.1", "::1"}
+_MO_REFERENCE = 0x5A  # concatenation reference of every multipart MO it sends
 
 
-def make_hook(simulator: SmscSimulator):  # type: ignore[no-untyped-def]
+class InjectsMo(Protocol):
+    """The simulator (`smpp.simulator.SmscSimulator`): send an MO part to the gateway's bind,
+    return the gateway's command status. LookupError if no bind can take it."""
+
+    async def inject_mo(
+        self,
+        source_addr: str,
+        destination_addr: str,
+        short_message: bytes,
+        data_coding: int = 0,
+        esm_class: int = 0,
+    ) -> int: ...
+
+
+def make_hook(simulator: InjectsMo) -> Callable[[Request], Awaitable[Response]]:
     async def inject(request: Request) -> Response:
         if request.client is None or request.client.host not in LOOPBACK:
             return PlainTextResponse("forbidden", status_code=403)
@@ -25,16 +41,14 @@ def make_hook(simulator: SmscSimulator):  # type: ignore[no-untyped-def]
         source, destination, text = form.get("from", ""), form.get("to", ""), form.get("text", "")
         if not source.isdigit() or not destination or not text:
             return PlainTextResponse("from (digits), to and text are required", status_code=400)
-        segmented = segment(text)
-        coding = DATA_CODING_GSM7 if segmented.encoding is Encoding.GSM7 else DATA_CODING_UCS2
-        total = segmented.count
+        encoded = encode_message(text, _MO_REFERENCE)
+        total = len(encoded.parts)
         try:
-            for number, part in enumerate(segmented.parts, start=1):
-                payload = encode_part(segmented.encoding, part)
-                esm_class = 0
-                if total > 1:
-                    payload, esm_class = concat_udh(0x5A, total, number) + payload, ESM_CLASS_UDHI
-                status = await simulator.inject_mo(source, destination, payload, coding, esm_class)
+            for part in encoded.parts:
+                esm_class = ESM_CLASS_UDHI if part.udhi else 0
+                status = await simulator.inject_mo(
+                    source, destination, part.payload, encoded.data_coding, esm_class
+                )
                 if status != 0:
                     return PlainTextResponse(f"gateway answered status 0x{status:08X}", 502)
         except LookupError as exc:

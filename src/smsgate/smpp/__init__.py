@@ -11,10 +11,12 @@ Why hand-written: we measured the Python SMPP libraries on the target machine.
 
 A plain asyncio client did 84k-150k msg/s. So we implement the part of SMPP 3.4 we need:
 
-* `codes`, `messages`, `pdu`: numbers, PDU dataclasses and the codec (`encode` / `decode`);
+* `codes`, `messages`: numbers and PDU dataclasses; `encoder`, `decoder`: the codec; `pdu`:
+  all of these in one import (`encode`, `decode`, the PDUs);
 * `session`: framing, request/response correlation and flow control for either side;
 * `client`: the ESME (`connect()` -> `EsmeSession`); `reconnect`: backoff for the dispatcher;
-* `simulator`: a loopback SMSC for development, tests and the no-config default.
+* `simulator`: a loopback SMSC for development, tests and the no-config default;
+  `simulator_delivery`: its deliver_sm side (receipts and MO, queued and redelivered).
 
 The layer deals in bytes: text encoding and segmentation live in `smsgate.domain.encoding`.
 """

@@ -1,6 +1,6 @@
 """SMPP 3.4 numbers: command ids, command status codes, TLV tags and message states.
 
-Only numbers live here, so that `errors.py` and `pdu.py` can both use them without an import
+Only numbers live here, so that `errors.py` and the codec can both use them without an import
 cycle. `smsgate.smpp.pdu` re-exports everything, which is where callers should import from.
 """
 

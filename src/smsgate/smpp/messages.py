@@ -3,8 +3,8 @@
 Every PDU has `sequence_number` and `command_status` (default 0) and a `command_id`: a class
 constant, except for `Bind`/`BindResp` where it says which of the three binds it is. Strings
 are `str` (C-octet strings, latin-1 on the wire); `short_message` is `bytes`; optional
-parameters are `tlvs`, a tuple of (tag, value) pairs in wire order. The codec is `pdu.py`,
-which re-exports everything here: import from `smsgate.smpp.pdu`.
+parameters are `tlvs`, a tuple of (tag, value) pairs in wire order. The codec is `encoder` and
+`decoder`; `pdu` re-exports everything here with it: import from `smsgate.smpp.pdu`.
 """
 
 from collections.abc import Callable

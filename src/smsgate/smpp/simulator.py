@@ -8,14 +8,9 @@ and tests await counters (`wait_for`, `wait_for_submits`) instead of sleeping.
 
 Message ids are hex in submit_sm_resp and decimal in the receipt text (the receipted_message_id
 TLV carries the hex form), as many real SMSCs do, so the gateway's receipt matcher is always
-exercised. Receipts that find no receiver bound are queued and delivered on the next
-receiver/transceiver bind.
-
-A receipt the ESME refuses is delivered again, as a real SMSC does: after `redeliver_delay`
-seconds, doubling up to `redeliver_max_delay` (with jitter, `smpp.reconnect.Backoff`), at most
-`redeliver_attempts` times, then dropped with a warning. A gateway that could not store it
-(disk full) answers ESME_RX_T_APPN and gets it again once it can. Only ESME_RX_P_APPN and
-ESME_RX_R_APPN, the ESME's "never" and "rejected", are final.
+exercised. Receipts (and MO messages, `inject_mo`) go out through the base class,
+`simulator_delivery.DeliverSmSender`: queued while no receiver is bound, delivered again when
+refused (`redeliver_delay`, `redeliver_max_delay`, `redeliver_attempts`).
 
 Behaviour is overridable per PDU through the `on_*` hooks, `after_submit` and `make_receipt`;
 `tests/fakes/smsc.py` builds one fake SMSC per failure mode that way.
@@ -27,14 +22,11 @@ deliver_sm_acked, deliver_sm_nacked, deliver_sm_failed.
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import Literal, TypeAlias
 
 from smsgate.smpp.codes import RESPONSE_BIT, CommandId, CommandStatus
-from smsgate.smpp.counters import WAIT_TIMEOUT, Counters
-from smsgate.smpp.errors import ConnectionLost, GenericNackError, SmppTimeout
+from smsgate.smpp.counters import WAIT_TIMEOUT
 from smsgate.smpp.pdu import (
     Bind,
     BindResp,
@@ -48,16 +40,14 @@ from smsgate.smpp.pdu import (
     UnbindResp,
 )
 from smsgate.smpp.receipt_builder import make_receipt
-from smsgate.smpp.reconnect import Backoff
 from smsgate.smpp.session import HandlerResult, SmppSession
+from smsgate.smpp.simulator_delivery import DeliverSmSender
 
 log = logging.getLogger(__name__)
 
 IdStyle: TypeAlias = Literal["hex", "decimal"]
 _RECEIVING = frozenset({CommandId.BIND_RECEIVER, CommandId.BIND_TRANSCEIVER})
 _TRANSMITTING = frozenset({CommandId.BIND_TRANSMITTER, CommandId.BIND_TRANSCEIVER})
-# What an ESME answers when it will never take the deliver_sm: no point in sending it again.
-FINAL_REFUSALS = frozenset({CommandStatus.ESME_RX_P_APPN, CommandStatus.ESME_RX_R_APPN})
 
 
 class SmscSession(SmppSession):
@@ -113,7 +103,7 @@ class SmscSession(SmppSession):
         return self.sim._unbind(self, pdu)
 
 
-class SmscSimulator:
+class SmscSimulator(DeliverSmSender):
     """An SMSC on loopback. `async with SmscSimulator() as sim:` starts it on a free port."""
 
     def __init__(
@@ -132,8 +122,13 @@ class SmscSimulator:
         redeliver_max_delay: float = 60.0,
         redeliver_attempts: int = 30,
     ) -> None:
-        """`redeliver_*`: how a refused receipt is delivered again (module docstring);
+        """`redeliver_*`: how a refused receipt is delivered again (`simulator_delivery`);
         `redeliver_attempts=0` never does."""
+        super().__init__(
+            redeliver_delay=redeliver_delay,
+            redeliver_max_delay=redeliver_max_delay,
+            redeliver_attempts=redeliver_attempts,
+        )
         self.credentials = credentials
         self.system_id = system_id
         self.message_id_style: IdStyle = message_id_style
@@ -142,19 +137,12 @@ class SmscSimulator:
         self.receipt_stat = receipt_stat
         self.receipt_err = receipt_err
         self.deliver_timeout = deliver_timeout
-        self.redeliver_attempts = redeliver_attempts
-        self.redelivery = Backoff(redeliver_delay, redeliver_max_delay)
         self.host = ""
         self.submitted: list[SubmitSm] = []  # every submit_sm received, in order
         self.messages: dict[str, SubmitSm] = {}  # accepted ones, by submit_sm_resp message_id
-        self.delivered: list[tuple[DeliverSm, int]] = []  # deliver_sm answered, with status
-        self.counters = Counters()
-        self.sessions: set[SmscSession] = set()
         self._next_id = first_message_id
         self._port = 0
         self._server: asyncio.Server | None = None
-        self._timers: set[asyncio.TimerHandle] = set()
-        self._undelivered: deque[tuple[str, DeliverSm, int]] = deque()  # with its attempts
         self._default_on_submit = type(self).on_submit is SmscSimulator.on_submit
 
     # ------------------------------------------------------------------ lifecycle
@@ -174,9 +162,7 @@ class SmscSimulator:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        for timer in self._timers:
-            timer.cancel()
-        self._timers.clear()
+        self._cancel_timers()
         sessions = list(self.sessions)
         for session in sessions:
             session.cancel_handlers()
@@ -194,10 +180,6 @@ class SmscSimulator:
         await self.stop()
 
     # ------------------------------------------------------------------ waiting
-
-    def count(self, key: str) -> None:
-        """Increment counter `key`, waking `wait_for` callers."""
-        self.counters.bump(key)
 
     async def wait_for(self, key: str, n: int, timeout: float = WAIT_TIMEOUT) -> None:
         """Return once counter `key` reaches `n`; TimeoutError after `timeout` seconds."""
@@ -279,70 +261,6 @@ class SmscSimulator:
         timer = asyncio.get_running_loop().call_later(self.receipt_delay, fire)
         self._timers.add(timer)
 
-    def send_deliver(
-        self,
-        pdu: DeliverSm,
-        system_id: str,
-        prefer: SmscSession | None = None,
-        *,
-        attempt: int = 0,
-    ) -> None:
-        """Send a receipt to a receiving bind of `system_id` (preferably `prefer`); queue it
-        when there is none. It is queued again if the connection fails before the answer, and
-        delivered again later if refused (`attempt`: the redeliveries so far)."""
-        session = self.receiver_for(system_id, prefer)
-        if session is None:
-            self._undelivered.append((system_id, pdu, attempt))
-            self.count("receipts_queued")
-            return
-        future = session.begin_request(pdu)
-        self.count("receipts_sent")
-        future.add_done_callback(lambda f: self._receipt_answered(pdu, system_id, attempt, f))
-
-    def receiver_for(
-        self, system_id: str | None, prefer: SmscSession | None = None
-    ) -> SmscSession | None:
-        """A session bound as receiver/transceiver (for `system_id` unless None)."""
-        if prefer is not None and prefer.can_receive:
-            return prefer
-        for session in self.sessions:
-            if session.can_receive and system_id in (None, session.system_id):
-                return session
-        return None
-
-    async def inject_mo(
-        self,
-        source_addr: str,
-        destination_addr: str,
-        short_message: bytes,
-        data_coding: int = 0,
-        esm_class: int = 0,
-        tlvs: Iterable[tuple[int, bytes]] = (),
-        *,
-        system_id: str | None = None,
-    ) -> int:
-        """Send a mobile-originated deliver_sm to a receiving bind; return its response status.
-
-        Raises LookupError when no receiver/transceiver is bound."""
-        session = self.receiver_for(system_id)
-        if session is None:
-            raise LookupError("no receiver or transceiver bound to the simulator")
-        pdu = DeliverSm(
-            source_addr=source_addr,
-            destination_addr=destination_addr,
-            esm_class=esm_class,
-            data_coding=data_coding,
-            short_message=short_message,
-            tlvs=tuple(tlvs),
-        )
-        self.count("mo_sent")
-        try:
-            status = (await session.request(pdu)).command_status
-        except GenericNackError as exc:
-            status = exc.status
-        self._record_delivery(pdu, status)
-        return status
-
     # ------------------------------------------------------------------ internals
 
     async def _bind(self, session: SmscSession, pdu: Bind) -> Pdu | None:
@@ -372,52 +290,3 @@ class SmscSimulator:
         if resp is not None:
             session.send(resp, pdu.sequence_number)
             session.close()
-
-    def _flush_undelivered(self, session: SmscSession) -> None:
-        for _ in range(len(self._undelivered)):
-            system_id, pdu, attempt = self._undelivered.popleft()
-            if system_id == session.system_id:
-                self.send_deliver(pdu, system_id, session, attempt=attempt)
-            else:
-                self._undelivered.append((system_id, pdu, attempt))
-
-    def _receipt_answered(
-        self, pdu: DeliverSm, system_id: str, attempt: int, future: "asyncio.Future[Pdu]"
-    ) -> None:
-        if future.cancelled():
-            return
-        exc = future.exception()
-        if isinstance(exc, (ConnectionLost, SmppTimeout)):
-            self.count("deliver_sm_failed")
-            self._undelivered.append((system_id, pdu, attempt))
-            self.count("receipts_queued")
-            return
-        if exc is not None:
-            status = exc.status if isinstance(exc, GenericNackError) else CommandStatus.ESME_RSYSERR
-        else:
-            status = future.result().command_status
-        self._record_delivery(pdu, status)
-        if status != CommandStatus.ESME_ROK and status not in FINAL_REFUSALS:
-            self._redeliver_later(pdu, system_id, attempt, status)
-
-    def _redeliver_later(self, pdu: DeliverSm, system_id: str, attempt: int, status: int) -> None:
-        if attempt >= self.redeliver_attempts:
-            log.warning(
-                "SMSC SIMULATOR: receipt dropped, refused (status 0x%X) %d times",
-                status,
-                attempt + 1,
-            )
-            self.count("receipts_dropped")
-            return
-
-        def again() -> None:
-            self._timers.discard(timer)
-            self.count("receipts_redelivered")
-            self.send_deliver(pdu, system_id, attempt=attempt + 1)
-
-        timer = asyncio.get_running_loop().call_later(self.redelivery.delay(attempt), again)
-        self._timers.add(timer)
-
-    def _record_delivery(self, pdu: DeliverSm, status: int) -> None:
-        self.delivered.append((pdu, status))
-        self.count("deliver_sm_acked" if status == CommandStatus.ESME_ROK else "deliver_sm_nacked")

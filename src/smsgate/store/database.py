@@ -29,19 +29,28 @@ from smsgate.store.errors import DataDirUnusable
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """The writer engine (serialised on SQLite) and the reader engine."""
+    """The write engine (serialised on SQLite) and the reader engine.
+
+    The write engine carries the rare writes (admin, the CLI, MO transactions); the hot path
+    writes through `store.transactions.TransactionRunner` (ADR 0009)."""
 
     url: str
-    writer: AsyncEngine
+    write_engine: AsyncEngine
     reader: AsyncEngine
+
+    @property
+    def writer(self) -> AsyncEngine:
+        """The old name of `write_engine` (until issue 15), kept while branches that use it
+        land; new code says `write_engine`."""
+        return self.write_engine
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
     async def dispose(self) -> None:
-        await self.writer.dispose()
-        if self.reader is not self.writer:
+        await self.write_engine.dispose()
+        if self.reader is not self.write_engine:
             await self.reader.dispose()
 
 
@@ -110,9 +119,9 @@ def open_database(url: str, *, pool_size: int = 10, null_pool: bool = False) -> 
         check_database_location(url)
         writer = _sqlite_engine(url, immediate=True, pool_size=1)
         reader = _sqlite_engine(url, immediate=False, pool_size=pool_size)
-        return Database(url=url, writer=writer, reader=reader)
+        return Database(url=url, write_engine=writer, reader=reader)
     if null_pool:
         engine = create_async_engine(url, poolclass=NullPool)
     else:
         engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
-    return Database(url=url, writer=engine, reader=engine)
+    return Database(url=url, write_engine=engine, reader=engine)

@@ -15,31 +15,20 @@ advisory lock per set makes them take turns, so that the last part always sees t
 
 import hashlib
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.constants import MO_PARTS_TTL_SECONDS
+from smsgate.domain.inbound import MoPart
 from smsgate.store import schema as s
+
+__all__ = ["MoPart", "add_part"]
 
 log = logging.getLogger(__name__)
 
 _t = s.inbound_parts
-
-
-@dataclass(frozen=True, slots=True)
-class MoPart:
-    """One part of a concatenated MO, as received."""
-
-    connection: str
-    source: str
-    destination: str
-    ref: int
-    total: int
-    seq: int  # 1..total
-    text: str
 
 
 def _same_set(part: MoPart) -> ColumnElement[bool]:

@@ -1,6 +1,9 @@
 """Reading outbound messages back (CLI listing, status queries)."""
 
-from sqlalchemy import select
+import time
+from typing import Any
+
+from sqlalchemy import RowMapping, select
 
 from smsgate.domain.model import Message
 from smsgate.store import schema as s
@@ -18,6 +21,9 @@ _COLUMNS = (
     s.messages.c.error,
     s.messages.c.created_at,
     s.messages.c.updated_at,
+    s.messages.c.kind,
+    s.messages.c.client_ref,
+    s.messages.c.validity_seconds,
 )
 
 
@@ -43,7 +49,7 @@ class MessageStore:
             query = query.where(s.messages.c.status == status)
         query = query.order_by(s.messages.c.id.desc()).limit(limit)
         async with self._db.reader.connect() as conn:
-            return [Message(*row) for row in await conn.execute(query)]
+            return [_message(row._mapping) for row in await conn.execute(query)]
 
     async def get(self, realm_id: int, message_id: str) -> Message | None:
         query = select(*_COLUMNS).where(
@@ -51,7 +57,7 @@ class MessageStore:
         )
         async with self._db.reader.connect() as conn:
             row = (await conn.execute(query)).first()
-        return Message(*row) if row else None
+        return _message(row._mapping) if row else None
 
     async def count_by_status(self) -> dict[str, int]:
         """Message counts per status over all realms (for metrics and tests)."""
@@ -60,3 +66,25 @@ class MessageStore:
         query = select(s.messages.c.status, func.count()).group_by(s.messages.c.status)
         async with self._db.reader.connect() as conn:
             return {status: int(n) for status, n in await conn.execute(query)}
+
+
+def _message(row: RowMapping) -> Message:
+    return Message(**row)
+
+
+def message_values(m: Message) -> dict[str, Any]:
+    """The columns of a new `messages` row for `m` (updated now unless it says when)."""
+    return {
+        "id": m.id,
+        "realm_id": m.realm_id,
+        "sender_code": m.sender_code,
+        "phone": m.phone,
+        "text": m.text,
+        "encoding": m.encoding,
+        "parts": m.parts,
+        "kind": m.kind,
+        "status": m.status,
+        "error": m.error,
+        "created_at": m.created_at,
+        "updated_at": m.updated_at if m.updated_at is not None else time.time(),
+    }

@@ -41,7 +41,7 @@ async def current_revision(db: Database) -> str | None:
     def read(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
-    async with db.writer.connect() as conn:
+    async with db.write_engine.connect() as conn:
         return await conn.run_sync(read)
 
 
@@ -52,7 +52,7 @@ async def upgrade(db: Database, revision: str = "head", *, region: str = DEFAULT
     def run(connection: Connection) -> None:
         command.upgrade(_config(connection, region), revision)
 
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.run_sync(run)
 
 
@@ -60,7 +60,7 @@ async def downgrade(db: Database, revision: str) -> None:
     def run(connection: Connection) -> None:
         command.downgrade(_config(connection), revision)
 
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.run_sync(run)
 
 
@@ -75,7 +75,7 @@ async def ensure_schema(db: Database) -> None:
             log.info("empty database: creating the schema")
             await upgrade(db)
         else:  # several nodes may start at once on an empty database: one creates, all wait
-            async with db.writer.connect() as lock:
+            async with db.write_engine.connect() as lock:
                 await lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
                 await lock.commit()
                 try:

@@ -16,13 +16,12 @@ one dispatcher and it gets ids through the in-memory hand-off, so both are no-op
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
-from smsgate.smpp.reconnect import Backoff
-from smsgate.store.hot_writer import Tx
+from smsgate.store.transactions import Tx
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +43,14 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class Retrying(Protocol):
+    """The delays between reconnects (`smpp.reconnect.Backoff`, given by bootstrap)."""
+
+    def next_delay(self) -> float: ...
+
+    def reset(self) -> None: ...
+
+
 class QueueListener:
     """LISTENs on `smsgate_queue` and calls `on_notify` for every notification.
 
@@ -55,12 +62,11 @@ class QueueListener:
         url: str,
         on_notify: Callable[[], None],
         *,
-        reconnect_initial: float = 0.5,
-        reconnect_max: float = 10.0,
+        backoff: Retrying,
     ) -> None:
         self._dsn = asyncpg_dsn(url)
         self._on_notify = on_notify
-        self._backoff = Backoff(reconnect_initial, reconnect_max)
+        self._backoff = backoff
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
 

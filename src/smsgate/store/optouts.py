@@ -8,18 +8,19 @@ transaction, so the list and its history cannot disagree.
 import time
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.constants import SQLITE_INSERT_CHUNK_ROWS
 from smsgate.domain.model import OptOut
+from smsgate.domain.optout import REALM_WIDE, is_blocked
+from smsgate.domain.webhook import EventType
 from smsgate.store import schema as s
 from smsgate.store.database import Database
-from smsgate.store.hot_writer import EngineTx, Tx
 from smsgate.store.rawsql import Query, row_placeholders
-
-REALM_WIDE = ""  # the sender_code value of a realm-wide opt-out
+from smsgate.store.transactions import EngineTx, Tx
+from smsgate.store.webhook_outbox import enqueue_optout_changes, subscribed_realms
 
 
 def blocked_pairs(tx: Tx, wanted: Iterable[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
@@ -42,7 +43,7 @@ def blocked_pairs(tx: Tx, wanted: Iterable[tuple[int, str, str]]) -> set[tuple[i
     return {
         (realm_id, code, phone)
         for realm_id, code, phone in wanted
-        if (found := scopes.get((realm_id, phone))) and (REALM_WIDE in found or code in found)
+        if is_blocked(code, scopes.get((realm_id, phone), ()))
     }
 
 
@@ -64,7 +65,7 @@ class OptOutStore:
     ) -> bool:
         """Opt `phone` out; False if it already was (the ledger still records the request)."""
         if conn is None:
-            async with self._db.writer.begin() as own:
+            async with self._db.write_engine.begin() as own:
                 return await self.add(
                     realm_id, phone, sender_code, source=source, inbound_id=inbound_id, conn=own
                 )
@@ -83,6 +84,7 @@ class OptOutStore:
                 )
         except IntegrityError:
             return False
+        await _changed(conn, realm_id, [(phone, sender_code)], source, "out", now)
         return True
 
     @staticmethod
@@ -97,6 +99,17 @@ class OptOutStore:
         values = [(realm_id, phone, code, source, time.time()) for phone, code in rows]
         return await conn.run_sync(lambda sync: _add_many(EngineTx(sync), values))
 
+    async def import_chunks(
+        self, realm_id: int, chunks: Iterable[Sequence[tuple[str, str]]], *, source: str
+    ) -> int:
+        """`add_many` for every chunk, all in one transaction (if taking the next chunk
+        raises, nothing is kept); how many opt-outs were new."""
+        added = 0
+        async with self._db.write_engine.begin() as conn:
+            for chunk in chunks:
+                added += await self.add_many(conn, realm_id, chunk, source=source)
+        return added
+
     async def remove(
         self,
         realm_id: int,
@@ -109,7 +122,7 @@ class OptOutStore:
     ) -> bool:
         """Opt `phone` back in for exactly that scope; False if there was nothing to remove."""
         if conn is None:
-            async with self._db.writer.begin() as own:
+            async with self._db.write_engine.begin() as own:
                 return await self.remove(
                     realm_id, phone, sender_code, source=source, inbound_id=inbound_id, conn=own
                 )
@@ -121,9 +134,9 @@ class OptOutStore:
             )
         )
         if result.rowcount:
-            await self._ledger(
-                conn, realm_id, phone, sender_code, "in", source, inbound_id, time.time()
-            )
+            now = time.time()
+            await self._ledger(conn, realm_id, phone, sender_code, "in", source, inbound_id, now)
+            await _changed(conn, realm_id, [(phone, sender_code)], source, "in", now)
         return bool(result.rowcount)
 
     async def list(self, realm_id: int) -> list[OptOut]:
@@ -146,21 +159,12 @@ class OptOutStore:
 
     async def is_opted_out(self, realm_id: int, sender_code: str, phone: str) -> bool:
         async with self._db.reader.connect() as conn:
-            found = await conn.scalar(
-                select(s.opt_outs.c.id)
-                .where(
-                    and_(
-                        s.opt_outs.c.realm_id == realm_id,
-                        s.opt_outs.c.phone == phone,
-                        or_(
-                            s.opt_outs.c.sender_code == REALM_WIDE,
-                            s.opt_outs.c.sender_code == sender_code,
-                        ),
-                    )
+            scopes = await conn.scalars(
+                select(s.opt_outs.c.sender_code).where(
+                    s.opt_outs.c.realm_id == realm_id, s.opt_outs.c.phone == phone
                 )
-                .limit(1)
             )
-        return found is not None
+            return is_blocked(sender_code, set(scopes))
 
     @staticmethod
     async def _ledger(
@@ -189,9 +193,41 @@ class OptOutStore:
 _OPT_OUT_COLUMNS = "realm_id, phone, sender_code, source, created_at"
 
 
+async def _changed(
+    conn: AsyncConnection,
+    realm_id: int,
+    pairs: list[tuple[str, str]],
+    source: str,
+    direction: str,
+    now: float,
+) -> None:
+    """`optout.changed` webhook events, in the transaction of the change."""
+    await conn.run_sync(
+        lambda sync: enqueue_optout_changes(EngineTx(sync), realm_id, pairs, source, direction, now)
+    )
+
+
+def _new_pairs(tx: Tx, values: list[tuple[int, str, str, str, float]]) -> list[tuple[str, str]]:
+    """Of these rows, the (phone, sender code) pairs not opted out yet (read before the insert,
+    only when the realm has a webhook for opt-outs: an import may be a million rows)."""
+    realm_id = values[0][0]
+    if realm_id not in subscribed_realms(tx, EventType.OPTOUT_CHANGED):
+        return []
+    q = Query(tx.postgres)
+    existing = set(
+        tx.fetch(
+            f"SELECT phone, sender_code FROM opt_outs WHERE realm_id = {q.param(realm_id)} "
+            f"AND phone {q.in_({row[1] for row in values})}",
+            q.params,
+        )
+    )
+    return [(row[1], row[2]) for row in values if (row[1], row[2]) not in existing]
+
+
 def _add_many(tx: Tx, values: list[tuple[int, str, str, str, float]]) -> int:
     """`OptOutStore.add_many` on one connection: the number of opt-outs inserted."""
     added = 0
+    new = _new_pairs(tx, values)
     if tx.postgres:  # one statement over arrays; asyncpg's executemany has no row count
         columns = list(zip(*values, strict=True))
         added = tx.execute(
@@ -212,4 +248,6 @@ def _add_many(tx: Tx, values: list[tuple[int, str, str, str, float]]) -> int:
         "INSERT INTO opt_out_events (realm_id, phone, sender_code, source, created_at, action)",
         [(*row, "out") for row in values],
     )
+    if new:
+        enqueue_optout_changes(tx, values[0][0], new, values[0][3], "out", values[0][4])
     return added

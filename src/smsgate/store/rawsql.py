@@ -1,4 +1,4 @@
-"""Plain SQL for the hot transactions (group commit, claims, status writes; `hot_writer.py`).
+"""Plain SQL for the hot transactions (group commit, claims, status writes; `transactions.py`).
 
 SQLAlchemy Core compiles an `IN (...)` over a list anew for every distinct list length, and
 its execution context costs more per statement than the statement itself when a batch is

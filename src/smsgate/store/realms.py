@@ -5,8 +5,7 @@ import time
 from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from smsgate.auth.authenticator import RealmCredential
-from smsgate.domain.model import Realm, SenderCode
+from smsgate.domain.model import Realm, RealmCredential, SenderCode
 from smsgate.store import schema as s
 from smsgate.store.database import Database
 from smsgate.store.errors import AlreadyExists, NotFound
@@ -20,7 +19,7 @@ class RealmStore:
 
     async def add_realm(self, name: str, password_hash: str) -> int:
         try:
-            async with self._db.writer.begin() as conn:
+            async with self._db.write_engine.begin() as conn:
                 result = await conn.execute(
                     insert(s.realms).values(
                         name=name,
@@ -36,7 +35,7 @@ class RealmStore:
         return int(pk[0])
 
     async def set_password(self, name: str, password_hash: str) -> None:
-        async with self._db.writer.begin() as conn:
+        async with self._db.write_engine.begin() as conn:
             result = await conn.execute(
                 update(s.realms)
                 .where(s.realms.c.name == name)
@@ -94,7 +93,7 @@ class RealmStore:
     ) -> None:
         realm_id = await self.realm_id(realm)
         try:
-            async with self._db.writer.begin() as conn:
+            async with self._db.write_engine.begin() as conn:
                 await conn.execute(
                     insert(s.sender_codes).values(
                         realm_id=realm_id,
@@ -113,7 +112,7 @@ class RealmStore:
         realm_id = await self.realm_id(realm)
         if not changes:
             return
-        async with self._db.writer.begin() as conn:
+        async with self._db.write_engine.begin() as conn:
             result = await conn.execute(
                 update(s.sender_codes)
                 .where(s.sender_codes.c.realm_id == realm_id, s.sender_codes.c.code == code)
@@ -124,7 +123,7 @@ class RealmStore:
 
     async def remove_sender(self, realm: str, code: str) -> None:
         realm_id = await self.realm_id(realm)
-        async with self._db.writer.begin() as conn:
+        async with self._db.write_engine.begin() as conn:
             result = await conn.execute(
                 delete(s.sender_codes).where(
                     s.sender_codes.c.realm_id == realm_id, s.sender_codes.c.code == code
@@ -159,6 +158,7 @@ class RealmStore:
                 stop_reply=r.stop_reply,
                 start_reply=r.start_reply,
                 help_reply=r.help_reply,
+                id=r.id,
             )
             for r in rows
         ]

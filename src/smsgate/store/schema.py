@@ -87,6 +87,93 @@ opt_out_events = Table(
 )
 
 
+# Keys of the JSON API (/v1), one realm each. Only the SHA-256 of a key is kept (see
+# domain/api_key.py); `prefix` is the start of the key, shown in listings. A revoked key stays,
+# so listings and logs can still name it.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(16), primary_key=True),  # the public key id inside the key
+    Column("realm_id", Integer, ForeignKey("realms.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False, server_default=""),
+    Column("key_hash", String(64), nullable=False),  # hex SHA-256 of the whole key
+    Column("prefix", String(32), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("revoked_at", Double, nullable=True),
+    Column("last_used_at", Double, nullable=True),
+    Index(None, "realm_id"),
+)
+
+
+# Webhooks (issue 17, docs in README "Webhooks"). An endpoint is a realm's URL with the event
+# types it wants and its signing secret; a removed one stays (its deliveries name it).
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(32), primary_key=True),  # "ep_" + random hex
+    Column("realm_id", Integer, ForeignKey("realms.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", String(255), nullable=False),  # comma-separated event types
+    Column("secret", String(128), nullable=False),  # whsec_...: needed to sign, so not hashed
+    Column("state", String(16), nullable=False, server_default="active"),  # | failing | removed
+    Column("failing_since", Double, nullable=True),  # first failure since the last success
+    Column("created_at", Double, nullable=False),
+    Column("removed_at", Double, nullable=True),
+    Index(None, "realm_id"),
+)
+
+# The outbox: one row per event, written in the transaction of the change that caused it.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(32), primary_key=True),  # "evt_" + ULID: the webhook-id header
+    Column("realm_id", Integer, ForeignKey("realms.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # the JSON body, exactly as sent
+    Column("created_at", Double, nullable=False),
+    Index(None, "realm_id", "created_at"),
+)
+
+# One row per (event, endpoint) to deliver, with its attempts so far; a replay adds a row.
+_due = text("status = 'pending'")
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "event_id",
+        String(32),
+        ForeignKey("webhook_events.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "endpoint_id",
+        String(32),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed | cancelled
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # When it is due; a claim moves it a lease ahead (a node that dies mid-attempt leaves it
+    # due again then).
+    Column("next_attempt_at", Double, nullable=True),
+    Column("last_attempt_at", Double, nullable=True),
+    Column("last_status", Integer, nullable=True),  # HTTP status of the last answer
+    Column("last_error", String(255), nullable=True),
+    Column("last_response", Text, nullable=True),  # the start of the last answer's body
+    Column("created_at", Double, nullable=False),
+    Column("delivered_at", Double, nullable=True),
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=_due,
+        postgresql_where=_due,
+    ),
+    Index(None, "endpoint_id", "id"),
+    Index(None, "event_id"),
+)
+
+
 def _status_index(status: str) -> Index:
     """An index of the messages in `status` only (a partial index, on both databases)."""
     where = text(f"status = '{status}'")
@@ -116,6 +203,9 @@ messages = Table(
     # to find its `sending` messages). NULL for messages claimed on SQLite (one dispatcher).
     Column("owner", String(64), nullable=True),
     Column("claimed_at", Double, nullable=True),
+    # /v1 only (migration 0010): the client's reference and the validity it asked for.
+    Column("client_ref", String(64), nullable=True),
+    Column("validity_seconds", Integer, nullable=True),
     # Only the messages still to send are indexed by status (migration 0003): the dispatcher
     # looks for `queued` and `sending` ones, and a sent message leaves the index instead of
     # moving to another place in it, which cost the SQLite writer a B-tree insert per message.
@@ -141,6 +231,38 @@ message_parts = Table(
     Column("error", String(255), nullable=True),
     Column("updated_at", Double, nullable=False),
     Index(None, "connection", "smsc_message_id"),
+)
+
+# The history of each outbound message (domain/message_events.py), written in the transaction
+# that changes the message. Ordered by `id` within a message.
+message_events = Table(
+    "message_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(26), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("part_no", SmallInteger, nullable=True),
+    Column("smsc_message_id", String(65), nullable=True),
+    Column("smpp_status", Integer, nullable=True),
+    Column("stat", String(16), nullable=True),
+    Column("err", String(64), nullable=True),
+    Column("done_date", String(32), nullable=True),
+    Column("error", String(255), nullable=True),
+    Column("created_at", Double, nullable=False),
+    Index(None, "message_id"),
+)
+
+# /v1 `Idempotency-Key`s: claimed in the accept transaction of the message they made (so the
+# same key sent twice at once makes one message); kept at least IDEMPOTENCY_TTL_SECONDS.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("realm_id", Integer, ForeignKey("realms.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),  # hex SHA-256 of the request
+    Column("message_id", String(26), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Index(None, "created_at"),
 )
 
 inbound_messages = Table(
@@ -188,6 +310,15 @@ pending_receipts = Table(
     Index(None, "connection", "smsc_message_id"),
 )
 
+# One row, updated by `/readyz` (store/probe.py): a committed write is the proof that the store
+# is writable (a full disk or a read-only database fails it; a read would not).
+readiness_probe = Table(
+    "readiness_probe",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("probed_at", Double, nullable=False),
+)
+
 # One row per running gateway process on PostgreSQL. A node whose heartbeat is older than the
 # node timeout is dead: any live dispatcher deletes its row and queues its `sending` messages
 # again. Times come from the database clock, so nodes' clocks need not agree.
@@ -212,3 +343,47 @@ smpp_binds = Table(
     Column("owner", String(64), nullable=True),
     Column("lease_until", Double, nullable=False),
 )
+
+# --- The operator console (issue 18; services/console_auth.py) ---
+# Operators see every realm; realm users only their own. Passwords are argon2id hashes, as for
+# realms. Removing a user ends its sessions (the foreign keys cascade).
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+realm_users = Table(
+    "realm_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("realm_id", Integer, ForeignKey("realms.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("realm_id", "name"),
+)
+
+# A logged-in browser. Only the SHA-256 of the cookie's token is kept (a database dump logs
+# nobody in); a session is one of an operator's or a realm user's, and goes with its user.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # hex SHA-256 of the cookie's token
+    Column("operator_id", Integer, ForeignKey("operators.id", ondelete="CASCADE"), nullable=True),
+    Column(
+        "realm_user_id", Integer, ForeignKey("realm_users.id", ondelete="CASCADE"), nullable=True
+    ),
+    Column("csrf", String(64), nullable=False),  # the token every form of the session carries
+    Column("created_at", Double, nullable=False),
+    Column("last_seen_at", Double, nullable=False),
+    Index(None, "last_seen_at"),  # expiry of idle sessions
+)
+
+# The console finds inbound messages and opt-out events by time (migration 0012): few rows
+# per second, so these indexes cost the hot path nothing.
+Index("ix_inbound_messages_received_at", inbound_messages.c.received_at)
+Index("ix_opt_out_events_created_at", opt_out_events.c.created_at)

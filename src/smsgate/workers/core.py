@@ -5,8 +5,9 @@ about half of it and committing and delivering the other half. With `--api-worke
 process that runs `serve` (the core) binds the public port, starts N API workers on it
 (`workers/worker.py`) and does everything that writes: the group commit, the dispatcher, the
 SMPP sessions, receipts and inbound messages. On SQLite it stays the only writer of the
-database, as without workers. It serves no HTTP itself; the workers answer `/healthz` and
-`/metrics` (the core's metrics with the worker's api_web counters).
+database, as without workers. It serves no HTTP itself; the workers answer `/healthz`, `/readyz`
+(the core's readiness, asked over the socketpair) and `/metrics` (the core's metrics with the
+worker's api_web counters).
 """
 
 import asyncio
@@ -15,14 +16,18 @@ import logging.config
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import uvloop
 
-from smsgate.bootstrap import Gateway
 from smsgate.constants import WORKER_LISTEN_BACKLOG
 from smsgate.http.log_scrub import logging_config
 from smsgate.metrics import core_exposition
 from smsgate.runtime import freeze_startup_heap
+from smsgate.services.group_commit import Accepter
+from smsgate.services.optouts import AddsOptOut
+from smsgate.services.readiness import Readiness
 from smsgate.workers.core_endpoint import CoreEndpoint
 from smsgate.workers.supervisor import WorkerSupervisor
 
@@ -48,26 +53,43 @@ def listen(host: str, port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
-def run_core(gateway: Gateway, listeners: list[socket.socket], *, access_log: bool) -> None:
+@dataclass(frozen=True)
+class Core:
+    """What the core process runs (the entry point builds it from a gateway): its start and
+    stop, the group commit the workers' messages go to, and the opt-out list their stop
+    commands go to."""
+
+    start: Callable[[], Awaitable[None]]
+    stop: Callable[[], Awaitable[None]]
+    accepter: Accepter
+    ready: Callable[[], Awaitable[Readiness]]  # the gateway's readiness, for the workers' /readyz
+    log_level: str
+    log_format: str
+    optouts: AddsOptOut
+
+
+def run_core(core: Core, listeners: list[socket.socket], *, access_log: bool) -> None:
     """Run until SIGINT or SIGTERM; then stop the workers first, the gateway last."""
-    logging.config.dictConfig(logging_config(gateway.settings.log_level, access_log=access_log))
+    logging.config.dictConfig(
+        logging_config(core.log_level, access_log=access_log, log_format=core.log_format)
+    )
     env = dict(os.environ)
     env["SMSGATE_ACCESS_LOG"] = "true" if access_log else "false"
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_main(gateway, listeners, env))
+        runner.run(_main(core, listeners, env))
 
 
-async def _main(gateway: Gateway, listeners: list[socket.socket], env: dict[str, str]) -> None:
+async def _main(core: Core, listeners: list[socket.socket], env: dict[str, str]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await gateway.start()
+    await core.start()
     freeze_startup_heap()
     try:
         supervisor = WorkerSupervisor(
             listeners,
-            lambda: CoreEndpoint(gateway.accepter, core_exposition),
+            lambda: CoreEndpoint(core.accepter, core_exposition, core.ready, core.optouts),
             env=env,
         )
         await supervisor.start()
@@ -80,4 +102,4 @@ async def _main(gateway: Gateway, listeners: list[socket.socket], env: dict[str,
     finally:
         for listener in listeners:
             listener.close()
-        await gateway.stop()
+        await core.stop()

@@ -1,5 +1,8 @@
 """The core's end of one API worker's socket: messages in, outcomes out after the commit.
 
+Opt-outs from the worker (api_web's `smsstopsubscribersend`, REST's `stopSubscriberSend`)
+are committed here too, each as it arrives, and answered after their commit.
+
 Every message of a frame goes to this process's `Accepter` at once (so they share a group
 commit), and the frame's results go back as one frame when all of them are known. A result is
 sent only after the commit, exactly as api_web in this process would answer; a worker that
@@ -10,10 +13,13 @@ client timed out.
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, cast
 
-from smsgate.store.accept import Accepter, Outcome
+from smsgate.domain.model import Outcome
+from smsgate.services.group_commit import Accepter
+from smsgate.services.optouts import AddsOptOut
+from smsgate.services.readiness import Readiness
 from smsgate.store.errors import StoreUnavailable
 from smsgate.workers import wire
 from smsgate.workers.frames import FrameError, FrameReader, encode
@@ -24,9 +30,18 @@ log = logging.getLogger(__name__)
 class CoreEndpoint(asyncio.Protocol):
     """asyncio protocol for one worker connection (`loop.connect_accepted_socket`)."""
 
-    def __init__(self, accepter: Accepter, metrics: Callable[[], bytes]) -> None:
+    def __init__(
+        self,
+        accepter: Accepter,
+        metrics: Callable[[], bytes],
+        ready: Callable[[], Awaitable[Readiness]],
+        optouts: AddsOptOut,
+    ) -> None:
         self._accepter = accepter
         self._metrics = metrics
+        self._ready = ready
+        self._optouts = optouts
+        self._tasks: set[asyncio.Task[None]] = set()  # held until done: the loop keeps weak refs
         self._reader = FrameReader()
         self._transport: asyncio.Transport | None = None
         self.closed = asyncio.get_running_loop().create_future()
@@ -47,6 +62,11 @@ class CoreEndpoint(asyncio.Protocol):
                     self._accept(frame[1])
                 elif kind == wire.METRICS:
                     self._send((wire.METRICS, frame[1], self._metrics()))
+                elif kind == wire.READY:
+                    self._spawn(self._answer_ready(frame[1]))
+                elif kind == wire.OPT_OUT:
+                    _, seq, realm_id, phone, code, source = frame
+                    self._spawn(self._opt_out(seq, realm_id, phone, code, source))
         except (FrameError, ValueError, TypeError, IndexError) as exc:  # not one of ours
             log.error("API worker sent garbage, dropping it: %s", exc)
             if self._transport is not None:
@@ -61,6 +81,25 @@ class CoreEndpoint(asyncio.Protocol):
                 self._accepter.submit_to(message, slot)
             except StoreUnavailable as exc:  # stopping: not committed
                 slot.set_exception(exc)
+
+    async def _answer_ready(self, seq: int) -> None:
+        answer = await self._ready()
+        self._send((wire.READY, seq, answer.ready, answer.reason))
+
+    async def _opt_out(self, seq: int, realm_id: int, phone: str, code: str, source: str) -> None:
+        try:
+            added = await self._optouts.add(realm_id, phone, code, source=source)
+        except Exception as exc:  # not committed: the worker answers FAILURE
+            log.error("cannot store an opt-out for an API worker: %s", exc)
+            result = wire.UNAVAILABLE
+        else:
+            result = wire.ADDED if added else wire.ALREADY
+        self._send((wire.OPT_OUT, seq, result))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _send(self, frame: tuple[Any, ...]) -> None:
         if self._transport is not None and not self._transport.is_closing():
@@ -87,8 +126,9 @@ class _FrameResults:
 
 
 class _Slot:
-    """One message's `Waiter` (store.accept): its code goes into its frame's results. Cheaper
-    than a future per message and a `gather` per frame, on the core's busiest path."""
+    """One message's `Waiter` (services.group_commit): its code goes into its frame's
+    results. Cheaper than a future per message and a `gather` per frame, on the core's
+    busiest path."""
 
     __slots__ = ("_done", "_frame", "_seq")
 

@@ -1,4 +1,4 @@
-"""An API worker's `accept`: hand the message to the core process and wait for its commit.
+"""An API worker's `accept` (and `add`, an opt-out): hand it to the core and wait for its commit.
 
 Requests of one event-loop turn travel in one frame (a flush is scheduled with `call_soon` on
 the first of them), so a busy worker sends few, large frames and the core commits them in one
@@ -15,8 +15,8 @@ import socket
 from collections.abc import Callable
 from typing import Any, cast
 
-from smsgate.domain.model import NewMessage
-from smsgate.store.accept import Outcome
+from smsgate.domain.model import Message, Outcome
+from smsgate.services.readiness import Readiness
 from smsgate.store.errors import StoreUnavailable
 from smsgate.workers import wire
 from smsgate.workers.frames import FrameError, FrameReader, encode
@@ -50,7 +50,7 @@ class RemoteAccepter(asyncio.Protocol):
         if self._transport is not None:
             self._transport.close()
 
-    async def accept(self, message: NewMessage) -> Outcome:
+    async def accept(self, message: Message) -> Outcome:
         if not self.running:
             raise StoreUnavailable("the core process is not reachable")
         seq = next(self._seq)
@@ -71,6 +71,34 @@ class RemoteAccepter(asyncio.Protocol):
         self._waiting[seq] = future
         self._transport.write(encode((wire.METRICS, seq)))
         return await future
+
+    async def core_ready(self) -> Readiness:
+        """The core process's readiness (not ready, naming why, if it is unreachable)."""
+        if not self.running or self._transport is None:
+            return Readiness(False, "the core process is not reachable")
+        seq = next(self._seq)
+        future: asyncio.Future[tuple[bool, str]] = asyncio.get_running_loop().create_future()
+        self._waiting[seq] = future
+        self._transport.write(encode((wire.READY, seq)))
+        try:
+            ready, reason = await future
+        except StoreUnavailable:
+            return Readiness(False, "the core process is not reachable")
+        return Readiness(ready, reason)
+
+    async def add(self, realm_id: int, phone: str, sender_code: str, *, source: str) -> bool:
+        """Opt `phone` out of `sender_code` in the core's store (an API worker never writes);
+        False if it already was. StoreUnavailable if the core could not commit it."""
+        if not self.running or self._transport is None:
+            raise StoreUnavailable("the core process is not reachable")
+        seq = next(self._seq)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting[seq] = future
+        self._transport.write(encode((wire.OPT_OUT, seq, realm_id, phone, sender_code, source)))
+        code = await future
+        if code == wire.UNAVAILABLE:
+            raise StoreUnavailable("the core process could not commit the opt-out")
+        return code == wire.ADDED
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -105,10 +133,14 @@ class RemoteAccepter(asyncio.Protocol):
             if frame[0] == wire.RESULTS:
                 for seq, code in frame[1]:
                     self._resolve(seq, code)
-            elif frame[0] == wire.METRICS:
+            elif frame[0] in (wire.METRICS, wire.OPT_OUT):
                 future = self._waiting.pop(frame[1], None)
                 if future is not None and not future.done():
                     future.set_result(frame[2])
+            elif frame[0] == wire.READY:
+                future = self._waiting.pop(frame[1], None)
+                if future is not None and not future.done():
+                    future.set_result((frame[2], frame[3]))
 
     def _resolve(self, seq: int, code: int) -> None:
         future = self._waiting.pop(seq, None)

@@ -4,8 +4,10 @@ It serves HTTP on the listening socket the core made (inherited descriptor
 `SMSGATE_WORKER_LISTEN_FD`) and talks to the core over its end of a socketpair
 (`SMSGATE_WORKER_CORE_FD`). It does the per-request work that needs no write: parsing,
 authentication (reading realms), sender-code lookup, validation, segmentation. Accepted
-messages go to the core (`RemoteAccepter`), which commits them; the worker never writes the
-database. Everything else comes from the same `SMSGATE_*` environment as the core.
+messages and opt-outs (`smsstopsubscribersend`, `stopSubscriberSend`) go to the core
+(`RemoteAccepter`), which commits them; the worker never writes the database. Everything else
+comes from the same `SMSGATE_*` environment as the core. The app is wired in
+`bootstrap/worker.py`; this module is the process's entry point.
 """
 
 import logging
@@ -14,52 +16,18 @@ import socket
 import sys
 
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.requests import Request
-from starlette.responses import Response
 
-from smsgate.auth.authenticator import Authenticator
+from smsgate.bootstrap.worker import worker_app
 from smsgate.constants import GIL_SWITCH_INTERVAL
-from smsgate.http.api_web import ApiWeb
-from smsgate.http.app import FastPath, assemble
 from smsgate.http.serving import uvicorn_options
-from smsgate.metrics import worker_exposition
 from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
-from smsgate.store.database import open_database
-from smsgate.store.directory import SenderDirectory
-from smsgate.store.errors import StoreUnavailable
-from smsgate.store.realms import RealmStore
 from smsgate.workers.remote_accepter import RemoteAccepter
 
 LISTEN_FD_ENV = "SMSGATE_WORKER_LISTEN_FD"
 CORE_FD_ENV = "SMSGATE_WORKER_CORE_FD"
 
 log = logging.getLogger(__name__)
-
-
-def create_worker_app(settings: Settings, core: RemoteAccepter) -> FastPath:
-    db = open_database(settings.resolved_database_url)
-    realms = RealmStore(db)
-    api_web = ApiWeb(
-        Authenticator(realms.credential),
-        SenderDirectory(realms, region=settings.resolved_default_region),
-        core,
-        default_region=settings.resolved_default_region,
-    )
-
-    async def metrics(_: Request) -> Response:
-        try:
-            text = await core.core_metrics() + worker_exposition()
-        except StoreUnavailable:
-            return Response("core process unreachable\n", status_code=503)
-        return Response(text, media_type=CONTENT_TYPE_LATEST)
-
-    async def stop() -> None:
-        await core.stop()
-        await db.dispose()
-
-    return assemble(api_web, metrics, core.start, stop)
 
 
 def main() -> None:
@@ -77,7 +45,7 @@ def main() -> None:
 
     core = RemoteAccepter(core_sock, on_lost=core_lost)
     config = uvicorn.Config(
-        create_worker_app(settings, core),
+        worker_app(settings, core),
         **uvicorn_options(settings, settings.access_log),
     )
     server = uvicorn.Server(config)

@@ -23,13 +23,12 @@ from smsgate.auth.passwords import hash_password
 from smsgate.bootstrap import Gateway, build
 from smsgate.config import GatewayConfig, SmppConnectionConfig
 from smsgate.domain.encoding import segment
-from smsgate.domain.model import NewMessage
+from smsgate.domain.model import Message, Outcome
+from smsgate.ids import new_message_id
 from smsgate.settings import Settings
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import schema as s
-from smsgate.store.accept import Outcome
 from smsgate.store.database import open_database
-from smsgate.store.ids import new_message_id
 from smsgate.store.migrate import upgrade
 from tests.conftest import CHEAP_HASHER
 from tests.support.waiting import eventually
@@ -143,9 +142,9 @@ async def add_realm(gateway: Gateway, *codes: str, name: str = REALM, **options:
 
 def new_message(
     realm_id: int, text: str = "hello", *, code: str = CODE, phone: str = ""
-) -> NewMessage:
+) -> Message:
     segmented = segment(text)
-    return NewMessage(
+    return Message(
         id=new_message_id(),
         realm_id=realm_id,
         sender_code=code,
@@ -157,13 +156,13 @@ def new_message(
     )
 
 
-async def send(gateway: Gateway, realm_id: int, text: str = "hello", **kwargs: Any) -> NewMessage:
+async def send(gateway: Gateway, realm_id: int, text: str = "hello", **kwargs: Any) -> Message:
     message = new_message(realm_id, text, **kwargs)
     assert await gateway.accepter.accept(message) is Outcome.ACCEPTED
     return message
 
 
-async def send_many(gateway: Gateway, realm_id: int, n: int, **kwargs: Any) -> list[NewMessage]:
+async def send_many(gateway: Gateway, realm_id: int, n: int, **kwargs: Any) -> list[Message]:
     return list(
         await asyncio.gather(*(send(gateway, realm_id, f"message {i}", **kwargs) for i in range(n)))
     )
@@ -197,7 +196,7 @@ async def parts(gateway: Gateway, message_id: str) -> list[Any]:
 
 
 async def wait_status(
-    gateway: Gateway, messages: Iterable[NewMessage | str], *statuses: str
+    gateway: Gateway, messages: Iterable[Message | str], *statuses: str
 ) -> dict[str, Row]:
     """Wait until every message has one of `statuses`; return the rows."""
     ids = [m if isinstance(m, str) else m.id for m in messages]

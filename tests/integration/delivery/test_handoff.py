@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from smsgate.delivery.intake import LocalIntake
 from tests.fakes.smsc import HappySMSC, SlowResponseSMSC
 from tests.integration.delivery.conftest import (
     StartGateway,
@@ -62,16 +63,17 @@ async def test_a_failed_commit_gives_the_room_back(
     dispatcher = gateway.dispatcher
     assert dispatcher is not None
     realm_id = await add_realm(gateway)
-    real_run = gateway.hot.run
+    real_run = gateway.transactions.run
 
     async def failing(fn: Any) -> Any:
         raise OSError("disk gone")
 
-    monkeypatch.setattr(gateway.hot, "run", failing)
+    monkeypatch.setattr(gateway.transactions, "run", failing)
     with pytest.raises(Exception, match="disk gone"):
         await send_many(gateway, realm_id, 5)
-    assert dispatcher._reserved == 0
-    monkeypatch.setattr(gateway.hot, "run", real_run)
+    assert isinstance(dispatcher.intake, LocalIntake)
+    assert dispatcher.intake.reserved == 0
+    monkeypatch.setattr(gateway.transactions, "run", real_run)
     messages = await send_many(gateway, realm_id, 5)
     await wait_status(gateway, messages, "sent")
 

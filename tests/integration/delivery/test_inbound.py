@@ -139,7 +139,7 @@ async def test_a_stop_word_later_on_is_stored_counted_and_nothing_else(
     smsc, gateway, _ = await bound(start_smsc, start_gateway)
     before = possible_optouts()
 
-    with caplog.at_level(logging.INFO, logger="smsgate.delivery.inbound"):
+    with caplog.at_level(logging.INFO, logger="smsgate.services.inbound"):
         assert await mo(smsc, "please stop") == CommandStatus.ESME_ROK
         assert await mo(smsc, "see you later") == CommandStatus.ESME_ROK
 
@@ -294,13 +294,13 @@ async def test_mo_is_not_acknowledged_when_it_cannot_be_stored(
     start_smsc: StartSmsc, start_gateway: StartGateway
 ) -> None:
     smsc, gateway, _ = await bound(start_smsc, start_gateway)
-    async with gateway.db.writer.begin() as conn:  # the table is gone: every insert fails
+    async with gateway.db.write_engine.begin() as conn:  # the table is gone: every insert fails
         await conn.execute(text("ALTER TABLE inbound_messages RENAME TO inbound_away"))
 
     status = await mo(smsc, "STOP")
 
     assert status == CommandStatus.ESME_RX_T_APPN  # temporary: the SMSC delivers it again
-    async with gateway.db.writer.begin() as conn:
+    async with gateway.db.write_engine.begin() as conn:
         await conn.execute(text("ALTER TABLE inbound_away RENAME TO inbound_messages"))
     assert await table(gateway, s.inbound_messages) == []
     assert await table(gateway, s.opt_outs) == []  # nothing half-done

@@ -31,7 +31,7 @@ def resent_after_restart() -> float:
 
 
 async def claimed_before_crash(gateway: Gateway, ids: list[str]) -> None:
-    async with gateway.db.writer.begin() as conn:
+    async with gateway.db.write_engine.begin() as conn:
         await conn.execute(
             update(s.messages).where(s.messages.c.id.in_(ids)).values(status="sending", attempts=1)
         )
@@ -86,7 +86,7 @@ async def test_messages_left_sending_by_a_crash_are_sent_again(
     single = await send_many(before, realm_id, 3)
     multipart = await send(before, realm_id, "z" * 400)  # 3 parts; part 1 got through
     await claimed_before_crash(before, [m.id for m in [*single, multipart]])
-    async with before.db.writer.begin() as conn:
+    async with before.db.write_engine.begin() as conn:
         await conn.execute(
             insert(s.message_parts).values(
                 message_id=multipart.id,

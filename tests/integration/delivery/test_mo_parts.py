@@ -13,11 +13,12 @@ from sqlalchemy import insert, select, text
 from smsgate.bootstrap import Gateway
 from smsgate.constants import ESM_CLASS_UDHI, MO_PARTS_TTL_SECONDS
 from smsgate.domain.encoding import concat_udh, gsm7_encode
+from smsgate.domain.inbound import MoPart
 from smsgate.smpp.codes import CommandStatus
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import schema as s
 from smsgate.store.database import Database, open_database
-from smsgate.store.inbound_parts import MoPart, add_part
+from smsgate.store.inbound_parts import add_part
 from smsgate.store.migrate import upgrade
 from tests.fakes.smsc import HappySMSC
 from tests.integration.delivery.conftest import (
@@ -106,7 +107,7 @@ async def test_an_incomplete_set_expires(
     gateway = await start_gateway(smsc)
     await add_realm(gateway)
     await smsc.wait_for("bound", 1)
-    async with gateway.db.writer.begin() as conn:  # part 1 of a set, received long ago
+    async with gateway.db.write_engine.begin() as conn:  # part 1 of a set, received long ago
         await conn.execute(
             insert(s.inbound_parts).values(
                 connection=CONNECTION,
@@ -132,7 +133,7 @@ async def test_an_incomplete_set_expires(
 
 
 async def _add_in_own_transaction(db: Database, mo_part: MoPart) -> str | None:
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         return await add_part(conn, mo_part, time.time())
 
 
@@ -167,7 +168,7 @@ async def test_parts_arriving_together_on_postgresql_take_turns(postgres_url: st
         await upgrade(db)
         one = MoPart(CONNECTION, HANDSET, CODE, 3, 2, 1, "ST")
         two = MoPart(CONNECTION, HANDSET, CODE, 3, 2, 2, "OP")
-        async with db.writer.begin() as first:
+        async with db.write_engine.begin() as first:
             assert await add_part(first, one, time.time()) is None
             second = asyncio.create_task(_add_in_own_transaction(db, two))
             await _until_waiting_for_a_lock(db, second)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.dialects import sqlite
 
-from smsgate.delivery.queue_store import _claim_statement
 from smsgate.domain.model import Status
 from smsgate.store import schema as s
+from smsgate.store.queue import _claim_statement
 from smsgate.store.rawsql import Query
 
 

@@ -5,9 +5,10 @@ import sqlite3
 
 import pytest
 
-from smsgate.delivery.status_writer import PartSent, ReceiptIn, _write_events
+from smsgate.domain.delivery_events import PartSent, ReceiptIn
 from smsgate.domain.receipt import ReceiptState
-from smsgate.store.hot_writer import _SqliteTx
+from smsgate.store.statuses import write_events
+from smsgate.store.transactions import _SqliteTx
 
 CONNECTION = "carrier1"
 
@@ -34,7 +35,7 @@ def _selects(conn: sqlite3.Connection, events: list[PartSent | ReceiptIn]) -> li
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
     try:
-        _write_events(_SqliteTx(conn), list(events), now=1.0)
+        write_events(_SqliteTx(conn), list(events), now=1.0)
     finally:
         conn.set_trace_callback(None)
     return [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]

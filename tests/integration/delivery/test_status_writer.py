@@ -9,17 +9,17 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select
 
 from smsgate.bootstrap import Gateway
-from smsgate.delivery.status_writer import MessageFailed, PartSent, ReceiptIn, Sweep
-from smsgate.domain.model import NewMessage
+from smsgate.domain.delivery_events import MessageFailed, PartSent, ReceiptIn, Sweep
+from smsgate.domain.model import Message
 from smsgate.domain.receipt import ReceiptState
+from smsgate.ids import new_message_id
 from smsgate.store import schema as s
-from smsgate.store.ids import new_message_id
 from tests.conftest import AddRealm, GatewayFactory
 from tests.support.waiting import scaled
 
 
 async def queued(gateway: Gateway, realm_id: int) -> str:
-    message = NewMessage(
+    message = Message(
         id=new_message_id(),
         realm_id=realm_id,
         sender_code="55501",
@@ -55,13 +55,13 @@ async def test_a_part_recorded_twice_does_not_stop_later_writes(
     gateway = await gateway_factory()
     realm_id = await add_realm(gateway, "acme")
     first, second = await queued(gateway, realm_id), await queued(gateway, realm_id)
-    gateway.writer.part_sent(PartSent(first, 1, "c1", "a1", last=True))
-    await gateway.writer.flush()
-    gateway.writer.part_sent(PartSent(first, 1, "c1", "b2", last=True))  # sent again
-    gateway.writer.put((MessageFailed(second, "ESME_RINVDSTADR"), None))
+    gateway.statuses.part_sent(PartSent(first, 1, "c1", "a1", last=True))
+    await gateway.statuses.flush()
+    gateway.statuses.part_sent(PartSent(first, 1, "c1", "b2", last=True))  # sent again
+    gateway.statuses.put((MessageFailed(second, "ESME_RINVDSTADR"), None))
     # A duplicate that failed the batch would be retried forever: fail, don't hang.
     async with asyncio.timeout(scaled(30)):
-        await gateway.writer.flush()
+        await gateway.statuses.flush()
     assert await status(gateway, second) == "failed"  # the batch after the duplicate was written
     async with gateway.db.reader.connect() as conn:
         ids = (await conn.execute(select(s.message_parts.c.smsc_message_id))).scalars().all()
@@ -73,10 +73,10 @@ async def test_a_receipt_parked_under_its_decimal_id_meets_its_hex_part(
 ) -> None:
     gateway = await gateway_factory()
     message_id = await queued(gateway, await add_realm(gateway, "acme"))
-    await gateway.writer.receipt(ReceiptIn("c1", str(0xA1B2C3), ReceiptState.DELIVERED, "000"))
+    await gateway.statuses.receipt(ReceiptIn("c1", str(0xA1B2C3), ReceiptState.DELIVERED, "000"))
     assert await parked(gateway) == 1
-    gateway.writer.part_sent(PartSent(message_id, 1, "c1", "A1B2C3", last=True))
-    await gateway.writer.flush()
+    gateway.statuses.part_sent(PartSent(message_id, 1, "c1", "A1B2C3", last=True))
+    await gateway.statuses.flush()
     assert (await status(gateway, message_id), await parked(gateway)) == ("delivered", 0)
 
 
@@ -85,8 +85,8 @@ async def test_the_sweep_matches_a_receipt_whose_part_another_node_stored(
 ) -> None:
     gateway = await gateway_factory()
     message_id = await queued(gateway, await add_realm(gateway, "acme"))
-    await gateway.writer.receipt(ReceiptIn("c1", "ff01", ReceiptState.UNDELIVERABLE, "00B"))
-    async with gateway.db.writer.begin() as conn:  # as another node's status writer would
+    await gateway.statuses.receipt(ReceiptIn("c1", "ff01", ReceiptState.UNDELIVERABLE, "00B"))
+    async with gateway.db.write_engine.begin() as conn:  # as another node's status writer would
         await conn.execute(
             insert(s.message_parts).values(
                 message_id=message_id,
@@ -98,8 +98,8 @@ async def test_the_sweep_matches_a_receipt_whose_part_another_node_stored(
             )
         )
     assert await status(gateway, message_id) == "queued"  # nothing matched it yet
-    gateway.writer.put((Sweep(), None))
-    await gateway.writer.flush()
+    gateway.statuses.put((Sweep(), None))
+    await gateway.statuses.flush()
     assert (await status(gateway, message_id), await parked(gateway)) == ("undeliverable", 0)
 
 
@@ -110,9 +110,9 @@ async def test_in_one_batch_the_last_receipt_of_a_part_wins(
     gateway = await gateway_factory()
     realm_id = await add_realm(gateway, "acme")
     x, y = await queued(gateway, realm_id), await queued(gateway, realm_id)
-    gateway.writer.part_sent(PartSent(x, 1, "c1", "a1", last=True))
-    gateway.writer.part_sent(PartSent(y, 1, "c1", "b2", last=True))
-    await gateway.writer.flush()
+    gateway.statuses.part_sent(PartSent(x, 1, "c1", "a1", last=True))
+    gateway.statuses.part_sent(PartSent(y, 1, "c1", "b2", last=True))
+    await gateway.statuses.flush()
     batch = [  # one batch: nothing awaits between the puts
         ReceiptIn("c1", "b2", ReceiptState.DELIVERED, None),
         ReceiptIn("c1", "a1", ReceiptState.ENROUTE, None),
@@ -120,8 +120,8 @@ async def test_in_one_batch_the_last_receipt_of_a_part_wins(
         ReceiptIn("c1", "b2", ReceiptState.ENROUTE, None),  # late, and not final
     ]
     for event in batch:
-        gateway.writer.put((event, None))
-    await gateway.writer.flush()
+        gateway.statuses.put((event, None))
+    await gateway.statuses.flush()
     async with gateway.db.reader.connect() as conn:
         rows = await conn.execute(select(s.message_parts.c.message_id, s.message_parts.c.status))
         parts = {message_id: state for message_id, state in rows}
@@ -138,12 +138,12 @@ async def test_a_receipt_read_after_its_submit_response_is_not_parked(
     two would park the receipt; `store_receipt` queues it behind that callback."""
     gateway = await gateway_factory()
     message_id = await queued(gateway, await add_realm(gateway, "acme"))
-    await gateway.writer.flush()
-    gateway.writer.put((None, None))  # the batcher is woken: it takes a batch next step
+    await gateway.statuses.flush()
+    gateway.statuses.put((None, None))  # the batcher is woken: it takes a batch next step
     sent = PartSent(message_id, 1, "c1", "a1", last=True)
-    asyncio.get_running_loop().call_soon(gateway.writer.part_sent, sent)  # the resp's callback
+    asyncio.get_running_loop().call_soon(gateway.statuses.part_sent, sent)  # the resp's callback
     before = parked_count()
-    await gateway.writer.store_receipt(ReceiptIn("c1", "a1", ReceiptState.DELIVERED, None))
+    await gateway.statuses.store_receipt(ReceiptIn("c1", "a1", ReceiptState.DELIVERED, None))
     assert parked_count() == before  # not even for one batch
     assert (await status(gateway, message_id), await parked(gateway)) == ("delivered", 0)
 
@@ -154,9 +154,9 @@ async def test_parked_receipts_are_counted(
     gateway = await gateway_factory()
     message_id = await queued(gateway, await add_realm(gateway, "acme"))
     before = parked_count()
-    await gateway.writer.receipt(ReceiptIn("c1", "b7", ReceiptState.DELIVERED, None))
+    await gateway.statuses.receipt(ReceiptIn("c1", "b7", ReceiptState.DELIVERED, None))
     assert parked_count() == before + 1
-    gateway.writer.part_sent(PartSent(message_id, 1, "c1", "b7", last=True))
-    await gateway.writer.flush()
+    gateway.statuses.part_sent(PartSent(message_id, 1, "c1", "b7", last=True))
+    await gateway.statuses.flush()
     assert parked_count() == before + 1  # matched: not parked again
     assert (await status(gateway, message_id), await parked(gateway)) == ("delivered", 0)

@@ -12,15 +12,16 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from smsgate.auth.passwords import hash_password
-from smsgate.delivery.nodes import ROLE_DISPATCH, NodeIdentity, NodeStore
-from smsgate.delivery.queue_store import QueueStore
+from smsgate.domain.node import ROLE_DISPATCH, NodeIdentity
+from smsgate.ids import new_message_id
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import schema as s
 from smsgate.store.database import Database, open_database
-from smsgate.store.hot_writer import HotWriter
-from smsgate.store.ids import new_message_id
 from smsgate.store.migrate import upgrade
+from smsgate.store.nodes import NodeStore
+from smsgate.store.queue import QueueStore
 from smsgate.store.realms import RealmStore
+from smsgate.store.transactions import TransactionRunner
 from tests.conftest import CHEAP_HASHER
 
 SENDER = "12065550100"
@@ -117,7 +118,7 @@ async def queue_messages(
         }
         for i, message_id in enumerate(ids)
     ]
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         for start in range(0, len(rows), 500):
             await conn.execute(insert(s.messages), rows[start : start + 500])
     return ids
@@ -132,7 +133,7 @@ async def statuses(db: Database) -> dict[str, tuple[str, str | None]]:
 
 async def age_heartbeat(db: Database, node_id: str, seconds: float) -> None:
     """Make a node's last heartbeat `seconds` older (as if it had been silent that long)."""
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.execute(
             update(s.nodes)
             .where(s.nodes.c.node_id == node_id)
@@ -147,7 +148,7 @@ class Node:
         self.db = db
         self.identity = NodeIdentity(name, ROLE_DISPATCH, "testhost", 1)
         self.nodes = NodeStore(db)
-        self.hot = HotWriter(db)
+        self.hot = TransactionRunner(db)
         self.queue = QueueStore(db, self.hot, owner=name)
 
     async def register(self) -> "Node":

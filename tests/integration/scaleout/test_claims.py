@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import insert
 
-from smsgate.delivery.queue_store import QueueStore
 from smsgate.store import schema as s
 from smsgate.store.database import Database
+from smsgate.store.queue import QueueStore
 from tests.integration.scaleout.conftest import (
     Node,
     NodeFactory,
@@ -92,7 +92,7 @@ async def test_a_row_locked_by_another_transaction_is_skipped_not_waited_for(
     realm_id = await add_realm(pg)
     ids = await queue_messages(pg, realm_id, 5)
     a = await nodes(postgres_url, "node-a")
-    async with pg.writer.connect() as conn:
+    async with pg.write_engine.connect() as conn:
         await conn.begin()
         await conn.exec_driver_sql(f"SELECT id FROM messages WHERE id = '{ids[0]}' FOR UPDATE")
         async with asyncio.timeout(scaled(30)):  # would block forever without SKIP LOCKED
@@ -124,7 +124,7 @@ async def test_messages_of_a_connection_without_binds_here_are_left_to_others(
 ) -> None:
     """`unheld`: the route is the sender code's connection, else the default connection."""
     realm_id = await add_realm(pg)
-    async with pg.writer.begin() as conn:
+    async with pg.write_engine.begin() as conn:
         await conn.execute(
             insert(s.sender_codes),
             [
@@ -150,7 +150,7 @@ async def test_opt_outs_are_read_again_at_claim(
 ) -> None:
     realm_id = await add_realm(pg)
     ids = await queue_messages(pg, realm_id, 2)
-    async with pg.writer.begin() as conn:
+    async with pg.write_engine.begin() as conn:
         phone = await conn.exec_driver_sql(f"SELECT phone FROM messages WHERE id = '{ids[0]}'")
         await conn.execute(
             insert(s.opt_outs).values(

@@ -16,14 +16,15 @@ from sqlalchemy import func, select
 
 from smsgate.bootstrap import Gateway, build
 from smsgate.config import GatewayConfig, SmppConnectionConfig
-from smsgate.delivery.leases import LeaseStore
-from smsgate.domain.model import NewMessage
+from smsgate.domain.model import Message
+from smsgate.ids import new_message_id
 from smsgate.settings import Settings
+from smsgate.smpp.reconnect import Backoff
 from smsgate.store import schema as s
 from smsgate.store.database import Database, open_database
-from smsgate.store.hot_writer import HotWriter, Tx
-from smsgate.store.ids import new_message_id
+from smsgate.store.leases import LeaseStore
 from smsgate.store.notify import QueueListener, notify_queued
+from smsgate.store.transactions import TransactionRunner, Tx
 from tests.integration.scaleout.conftest import SENDER, CountingSMSC, add_realm, queue_messages
 from tests.support.waiting import eventually, scaled
 
@@ -107,14 +108,14 @@ async def test_two_dispatchers_share_the_binds_and_send_every_message_once(
     realm_id = await add_realm(a.db)
     # Queued by "another API process": straight into the table, then NOTIFY.
     ids = await queue_messages(a.db, realm_id, 400)
-    hot = HotWriter(a.db)
+    hot = TransactionRunner(a.db)
     try:
         await hot.run(notify_queued)
     finally:
         await hot.close()
     await smsc.wait_for_submits(400, timeout=scaled(60))
-    await a.writer.flush()
-    await b.writer.flush()
+    await a.statuses.flush()
+    await b.statuses.flush()
 
     assert texts(smsc) == Counter({f"m{i}": 1 for i in range(len(ids))})
     by_owner = await owners(a.db)
@@ -133,7 +134,7 @@ async def test_a_dispatcher_without_a_bind_leaves_its_messages_to_the_one_with_i
     realm_id = await add_realm(b.db)
     now = time.time()
     for i in range(20):
-        message = NewMessage(
+        message = Message(
             id=new_message_id(),
             realm_id=realm_id,
             sender_code=SENDER,
@@ -145,7 +146,7 @@ async def test_a_dispatcher_without_a_bind_leaves_its_messages_to_the_one_with_i
         )
         await b.accepter.accept(message)  # hands off to B's dispatcher, which must pass
     await smsc.wait_for_submits(20, timeout=scaled(60))
-    await a.writer.flush()
+    await a.statuses.flush()
     assert texts(smsc) == Counter({f"b{i}": 1 for i in range(20)})
     assert await owners(a.db) == Counter({"node-a": 20})
     assert smsc.max_bound == 1
@@ -153,7 +154,7 @@ async def test_a_dispatcher_without_a_bind_leaves_its_messages_to_the_one_with_i
 
 async def test_the_listener_is_woken_by_committed_notifications_only(postgres_url: str) -> None:
     db = open_database(postgres_url)
-    hot = HotWriter(db)
+    hot = TransactionRunner(db)
     wakes = 0
     changed = asyncio.Event()
 
@@ -172,7 +173,7 @@ async def test_the_listener_is_woken_by_committed_notifications_only(postgres_ur
         notify_queued(tx)
         raise RuntimeError("rollback")
 
-    listener = QueueListener(postgres_url, woken)
+    listener = QueueListener(postgres_url, woken, backoff=Backoff(0.5, 10.0))
     await listener.start()
     try:
         await listener.wait_listening()

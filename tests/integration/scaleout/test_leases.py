@@ -14,12 +14,14 @@ from sqlalchemy import update
 
 from smsgate.config import SmppConnectionConfig
 from smsgate.delivery import leases as leases_module
-from smsgate.delivery.leases import LeaseManager, LeaseStore, fair_share
+from smsgate.delivery.leases import LeaseManager, fair_share
 from smsgate.delivery.link import Link, LinkNotHeld
-from smsgate.delivery.nodes import ROLE_DISPATCH, NodeIdentity, NodeStore
+from smsgate.domain.node import ROLE_DISPATCH, NodeIdentity
 from smsgate.smpp.pdu import DeliverSm
 from smsgate.store import schema as s
 from smsgate.store.database import Database
+from smsgate.store.leases import LeaseStore
+from smsgate.store.nodes import NodeStore
 from tests.integration.scaleout.conftest import CountingSMSC, age_heartbeat
 
 CONNECTION = "carrier"
@@ -61,7 +63,7 @@ async def test_slots_beyond_binds_are_never_handed_out(any_db: Database) -> None
 
 async def age_leases(db: Database, seconds: float) -> None:
     """Make every lease end `seconds` earlier (as if that much time had passed)."""
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.execute(
             update(s.smpp_binds).values(lease_until=s.smpp_binds.c.lease_until - seconds)
         )
@@ -191,7 +193,7 @@ async def test_a_link_unbinds_a_slot_whose_lease_it_lost(
     manager = LeaseManager(store(any_db, "a"), [link], unbind_timeout=1.0)
     await manager.tick(1)
     await link.wait_bound()
-    async with any_db.writer.begin() as conn:  # someone else holds it now
+    async with any_db.write_engine.begin() as conn:  # someone else holds it now
         await conn.execute(update(s.smpp_binds).values(owner="thief", lease_until=1e12))
     await manager.tick(1)
     await smsc.wait_for("unbind", 1)

@@ -8,17 +8,12 @@ import pytest
 from sqlalchemy import insert, update
 
 from smsgate.bootstrap import ensure_schema
-from smsgate.delivery.nodes import (
-    ROLE_API,
-    ROLE_DISPATCH,
-    Membership,
-    NodeIdentity,
-    NodeStore,
-    new_node_id,
-)
+from smsgate.delivery.membership import Membership, new_node_id
+from smsgate.domain.node import ROLE_API, ROLE_DISPATCH, NodeIdentity
 from smsgate.store import schema as s
 from smsgate.store.database import Database
 from smsgate.store.migrate import current_revision, head_revision
+from smsgate.store.nodes import NodeStore
 from tests.integration.scaleout.conftest import (
     NodeFactory,
     add_realm,
@@ -59,7 +54,7 @@ async def test_a_dead_nodes_sending_messages_are_queued_again_and_sent_by_anothe
     claimed, _ = await a.queue.claim_next(6)
     assert len(claimed) == 6
     # a got the SMSC's answer for part 1 of its first message, then died.
-    async with pg.writer.begin() as conn:
+    async with pg.write_engine.begin() as conn:
         await conn.execute(
             insert(s.message_parts).values(
                 message_id=ids[0],
@@ -91,7 +86,7 @@ async def test_the_reaper_leaves_live_nodes_alone_and_takes_orphans(
     ids = await queue_messages(pg, realm_id, 4)
     a, b = await nodes(postgres_url, "node-a"), await nodes(postgres_url, "node-b")
     await a.queue.claim(ids[:2])
-    async with pg.writer.begin() as conn:  # `sending` with no owner (claimed before 0002)
+    async with pg.write_engine.begin() as conn:  # `sending` with no owner (claimed before 0002)
         await conn.execute(
             update(s.messages).where(s.messages.c.id.in_(ids[2:])).values(status="sending")
         )

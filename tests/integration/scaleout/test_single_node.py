@@ -3,11 +3,11 @@ migration 0002 on existing data."""
 
 from sqlalchemy import Connection, insert, inspect, select, text
 
-from smsgate.delivery.queue_store import QueueStore
 from smsgate.store import schema as s
 from smsgate.store.database import Database
-from smsgate.store.hot_writer import HotWriter
 from smsgate.store.migrate import downgrade, upgrade
+from smsgate.store.queue import QueueStore
+from smsgate.store.transactions import TransactionRunner
 from tests.integration.scaleout.conftest import add_realm, queue_messages, statuses
 
 
@@ -18,7 +18,7 @@ def _table_names(connection: Connection) -> list[str]:
 async def test_polling_claim_without_an_owner(any_db: Database) -> None:
     realm_id = await add_realm(any_db)
     ids = await queue_messages(any_db, realm_id, 7)
-    hot = HotWriter(any_db)
+    hot = TransactionRunner(any_db)
     try:
         queue = QueueStore(any_db, hot)
         first, _ = await queue.claim_next(5)
@@ -34,7 +34,7 @@ async def test_polling_claim_without_an_owner(any_db: Database) -> None:
 async def test_handoff_claim_without_an_owner_leaves_owner_empty(any_db: Database) -> None:
     realm_id = await add_realm(any_db)
     ids = await queue_messages(any_db, realm_id, 3)
-    hot = HotWriter(any_db)
+    hot = TransactionRunner(any_db)
     try:
         claimed, _ = await QueueStore(any_db, hot).claim(ids)
     finally:
@@ -48,7 +48,7 @@ async def test_migration_0002_up_and_down_keeps_messages_and_parts(any_db: Datab
     parts), and up again gives existing rows an empty owner."""
     realm_id = await add_realm(any_db)
     [message_id] = await queue_messages(any_db, realm_id, 1)
-    async with any_db.writer.begin() as conn:
+    async with any_db.write_engine.begin() as conn:
         await conn.execute(
             insert(s.message_parts).values(
                 message_id=message_id,
@@ -60,12 +60,12 @@ async def test_migration_0002_up_and_down_keeps_messages_and_parts(any_db: Datab
             )
         )
     await downgrade(any_db, "0001")
-    async with any_db.writer.connect() as conn:
+    async with any_db.write_engine.connect() as conn:
         assert (await conn.scalar(text("SELECT count(*) FROM message_parts"))) == 1
         tables = set(await conn.run_sync(_table_names))
     assert "nodes" not in tables and "smpp_binds" not in tables
     await upgrade(any_db)
-    async with any_db.writer.connect() as conn:
+    async with any_db.write_engine.connect() as conn:
         row = (await conn.execute(select(s.messages.c.owner, s.messages.c.claimed_at))).one()
         assert tuple(row) == (None, None)
         assert (await conn.scalar(text("SELECT count(*) FROM message_parts"))) == 1

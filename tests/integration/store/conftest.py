@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from smsgate.bootstrap import Gateway
-from smsgate.store.accept import Accepter
+from smsgate.services.group_commit import Accepter
+from smsgate.store.accept import AcceptTransaction
 from smsgate.store.database import Database, open_database
 from tests.integration.store.support import AccepterFactory
 
@@ -29,12 +30,12 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def accepter_factory() -> AsyncIterator[AccepterFactory]:
     """`await accepter_factory(gateway, **kwargs)`: a started Accepter on the gateway's database
-    and hot writer (the gateway closes that; `writer=` replaces it), stopped at teardown."""
+    and transaction runner (the gateway closes that; `runner=` replaces it), stopped at teardown."""
     accepters: list[Accepter] = []
 
     async def make(gateway: Gateway, **kwargs: Any) -> Accepter:
-        kwargs.setdefault("writer", gateway.hot)
-        accepter = Accepter(gateway.db, **kwargs)
+        store = AcceptTransaction(kwargs.pop("runner", gateway.transactions))
+        accepter = Accepter(store, **kwargs)
         accepters.append(accepter)
         await accepter.start()
         return accepter

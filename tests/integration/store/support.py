@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from smsgate.domain.model import NewMessage
+from smsgate.domain.model import Message
+from smsgate.ids import new_message_id
+from smsgate.services.group_commit import Accepter
 from smsgate.store import schema as s
-from smsgate.store.accept import Accepter
 from smsgate.store.database import Database
-from smsgate.store.ids import new_message_id
 
 _phones = itertools.count(2065550000)
 
@@ -25,8 +25,8 @@ def unique_phone() -> str:
 
 def new_message(
     realm_id: int, sender_code: str, phone: str | None = None, text: str = "hello"
-) -> NewMessage:
-    return NewMessage(
+) -> Message:
+    return Message(
         id=new_message_id(),
         realm_id=realm_id,
         sender_code=sender_code,

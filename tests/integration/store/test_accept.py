@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from smsgate.bootstrap import Gateway, build
-from smsgate.domain.model import NewMessage, Status
+from smsgate.domain.model import Message, Outcome, Status
+from smsgate.services.group_commit import Accepter
 from smsgate.settings import Settings
 from smsgate.store import schema as s
-from smsgate.store.accept import Accepter, Outcome
+from smsgate.store.accept import AcceptTransaction
 from smsgate.store.errors import StoreUnavailable
-from smsgate.store.hot_writer import HotWriter, Tx
+from smsgate.store.transactions import TransactionRunner, Tx
 from tests.integration.store.support import (
     AccepterFactory,
     count_rows,
@@ -33,9 +34,9 @@ class Committed:
     """An `on_committed` callback that records every batch it is given."""
 
     def __init__(self) -> None:
-        self.batches: list[list[NewMessage]] = []
+        self.batches: list[list[Message]] = []
 
-    def __call__(self, messages: Sequence[NewMessage]) -> None:
+    def __call__(self, messages: Sequence[Message]) -> None:
         self.batches.append(list(messages))
 
     @property
@@ -66,7 +67,7 @@ async def test_concurrent_accepts_commit_exactly_once_and_refuse_opted_out(
     await gateway.optouts.add(a, only_1001, "1001", source="cli")
     await gateway.optouts.add(b, only_in_b, source="cli")
 
-    messages: list[NewMessage] = []
+    messages: list[Message] = []
     refused: set[str] = set()
     for i in range(N):
         kind = i % 10
@@ -208,7 +209,7 @@ class GatedWriter:
     """The gateway's hot writer behind a gate: counts the batches handed to it, and lets them
     through to the real commit only once `gate` is set."""
 
-    def __init__(self, inner: HotWriter) -> None:
+    def __init__(self, inner: TransactionRunner) -> None:
         self._inner = inner
         self.gate = asyncio.Event()
         self.handed = 0
@@ -226,8 +227,8 @@ async def test_batches_reach_the_writer_while_earlier_commits_are_in_flight(
     ACCEPT_COMMITS_IN_FLIGHT), where it joins the next round, instead of waiting in the event
     loop until one of them has committed."""
     a, _ = realms
-    gated = GatedWriter(gateway.hot)
-    accepter = await accepter_factory(gateway, writer=cast(HotWriter, gated))
+    gated = GatedWriter(gateway.transactions)
+    accepter = await accepter_factory(gateway, runner=cast(TransactionRunner, gated))
     batches = 4  # ACCEPT_COMMITS_IN_FLIGHT allows 8
     messages = [new_message(a, "1001") for _ in range(batches)]
     waiting = []
@@ -269,12 +270,12 @@ async def test_a_failing_on_committed_callback_does_not_stop_the_committer(
     a, _ = realms
     calls: list[int] = []
 
-    def flaky(messages: Sequence[NewMessage]) -> None:
+    def flaky(messages: Sequence[Message]) -> None:
         calls.append(len(messages))
         if len(calls) == 1:
             raise RuntimeError("the dispatcher's wake-up failed")
 
-    accepter = Accepter(gateway.db, writer=gateway.hot, on_committed=flaky)
+    accepter = Accepter(AcceptTransaction(gateway.transactions), on_committed=flaky)
     await accepter.start()
     second: asyncio.Future[Outcome] | None = None
     try:

@@ -29,7 +29,7 @@ async def test_empty_database_has_no_revision(db: Database) -> None:
 async def test_migrations_match_metadata(db: Database) -> None:
     await upgrade(db)
     assert await current_revision(db) == head_revision()
-    async with db.writer.connect() as conn:
+    async with db.write_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
         tables = await conn.run_sync(_tables)
     assert tables == set(metadata.tables) | {"alembic_version"}
@@ -37,7 +37,7 @@ async def test_migrations_match_metadata(db: Database) -> None:
 
 async def test_upgrade_is_idempotent_and_keeps_data(db: Database) -> None:
     await upgrade(db)
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.execute(
             text(
                 "INSERT INTO realms (name, password_hash, password_version, created_at) "
@@ -47,7 +47,7 @@ async def test_upgrade_is_idempotent_and_keeps_data(db: Database) -> None:
     await upgrade(db)
     await upgrade(db)
     assert await current_revision(db) == head_revision()
-    async with db.writer.connect() as conn:
+    async with db.write_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
         assert list(await conn.scalars(text("SELECT name FROM realms"))) == ["kept"]
 
@@ -55,7 +55,7 @@ async def test_upgrade_is_idempotent_and_keeps_data(db: Database) -> None:
 async def test_server_default_applies(db: Database) -> None:
     """opt_outs.sender_code defaults to '' (realm-wide) when an insert leaves it out."""
     await upgrade(db)
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.execute(
             text(
                 "INSERT INTO realms (name, password_hash, password_version, created_at) "
@@ -75,10 +75,10 @@ async def test_downgrade_to_base_and_up_again(db: Database) -> None:
     await upgrade(db)
     await downgrade(db, "base")
     assert await current_revision(db) is None
-    async with db.writer.connect() as conn:
+    async with db.write_engine.connect() as conn:
         assert await conn.run_sync(_tables) <= {"alembic_version"}
     await upgrade(db)
-    async with db.writer.connect() as conn:
+    async with db.write_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
 
@@ -88,7 +88,7 @@ async def test_ensure_schema_creates_then_accepts_then_refuses_an_unknown_revisi
     await ensure_schema(db)
     assert await current_revision(db) == head_revision()
     await ensure_schema(db)  # second start: nothing to do
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
     with pytest.raises(SchemaOutOfDate, match="smsgate db upgrade"):
         await ensure_schema(db)

@@ -5,9 +5,10 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 
 from smsgate.bootstrap import Gateway
+from smsgate.domain.optout import REALM_WIDE
 from smsgate.store import schema as s
-from smsgate.store.hot_writer import EngineTx
-from smsgate.store.optouts import REALM_WIDE, blocked_pairs
+from smsgate.store.optouts import blocked_pairs
+from smsgate.store.transactions import EngineTx
 
 PHONE = "12065551212"
 OTHER_PHONE = "12065551313"
@@ -29,7 +30,7 @@ async def _blocked(
     gateway: Gateway, wanted: list[tuple[int, str, str]]
 ) -> set[tuple[int, str, str]]:
     """`blocked_pairs` inside a write transaction, as the group commit runs it."""
-    async with gateway.db.writer.begin() as conn:
+    async with gateway.db.write_engine.begin() as conn:
         return await conn.run_sync(lambda sync: blocked_pairs(EngineTx(sync), wanted))
 
 
@@ -107,7 +108,7 @@ async def test_add_many_skips_what_is_there_and_writes_every_request_to_the_ledg
     r = await add_realm(gateway, "a")
     await gateway.optouts.add(r, PHONE, source="cli")
     rows = [(PHONE, REALM_WIDE), (OTHER_PHONE, REALM_WIDE), (OTHER_PHONE, "55501")]
-    async with gateway.db.writer.begin() as conn:
+    async with gateway.db.write_engine.begin() as conn:
         assert await gateway.optouts.add_many(conn, r, rows, source="import") == 2
         # again in the same transaction, one repeated inside the batch: nothing new
         assert await gateway.optouts.add_many(conn, r, [*rows, rows[1]], source="import") == 0
@@ -128,7 +129,7 @@ async def test_add_many_rolls_back_with_its_transaction(
 ) -> None:
     r = await add_realm(gateway, "a")
     try:
-        async with gateway.db.writer.begin() as conn:
+        async with gateway.db.write_engine.begin() as conn:
             await gateway.optouts.add_many(conn, r, [(PHONE, REALM_WIDE)], source="import")
             raise RuntimeError("the import failed")
     except RuntimeError:

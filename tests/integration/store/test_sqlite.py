@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from smsgate.constants import SQLITE_BUSY_TIMEOUT_MS
 from smsgate.store.database import Database, open_database
-from smsgate.store.hot_writer import HotWriter, Tx
+from smsgate.store.transactions import TransactionRunner, Tx
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ async def _pragma(engine: AsyncEngine, name: str) -> object:
         return (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar()
 
 
-@pytest.mark.parametrize("engine", ["writer", "reader"])
+@pytest.mark.parametrize("engine", ["write_engine", "reader"])
 async def test_pragmas_in_effect(sqlite_db: tuple[Database, Path], engine: str) -> None:
     db, path = sqlite_db
     target = getattr(db, engine)
@@ -42,7 +42,7 @@ async def test_pragmas_in_effect(sqlite_db: tuple[Database, Path], engine: str) 
     assert await _pragma(target, "busy_timeout") == SQLITE_BUSY_TIMEOUT_MS
     assert await _pragma(target, "foreign_keys") == 1
     assert path.exists()
-    assert db.is_sqlite and db.writer is not db.reader
+    assert db.is_sqlite and db.write_engine is not db.reader
 
 
 async def test_writer_takes_the_write_lock_when_its_transaction_begins(
@@ -52,7 +52,7 @@ async def test_writer_takes_the_write_lock_when_its_transaction_begins(
     db, path = sqlite_db
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
-        async with db.writer.begin():
+        async with db.write_engine.begin():
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
         other.execute("BEGIN IMMEDIATE")  # released at commit
@@ -63,9 +63,9 @@ async def test_writer_takes_the_write_lock_when_its_transaction_begins(
 
 async def test_readers_do_not_block_on_the_writer(sqlite_db: tuple[Database, Path]) -> None:
     db, _ = sqlite_db
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-    async with db.writer.begin() as conn:
+    async with db.write_engine.begin() as conn:
         await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
         async with db.reader.connect() as reader:  # WAL: the reader sees the last commit
             assert (await reader.exec_driver_sql("SELECT count(*) FROM t")).scalar() == 0
@@ -74,15 +74,15 @@ async def test_readers_do_not_block_on_the_writer(sqlite_db: tuple[Database, Pat
 
 
 @pytest.fixture
-async def hot(sqlite_db: tuple[Database, Path]) -> AsyncIterator[HotWriter]:
-    writer = HotWriter(sqlite_db[0])
+async def hot(sqlite_db: tuple[Database, Path]) -> AsyncIterator[TransactionRunner]:
+    writer = TransactionRunner(sqlite_db[0])
     try:
         yield writer
     finally:
         await writer.close()
 
 
-async def test_hot_writer_connection_is_durable(hot: HotWriter) -> None:
+async def test_hot_writer_connection_is_durable(hot: TransactionRunner) -> None:
     """The connection that commits accepted messages: WAL, and synchronous=NORMAL because the
     write thread syncs the WAL itself after each COMMIT (store/sqlite_writer.py)."""
 
@@ -94,7 +94,7 @@ async def test_hot_writer_connection_is_durable(hot: HotWriter) -> None:
 
 
 async def test_hot_writer_holds_the_write_lock_for_its_whole_transaction(
-    sqlite_db: tuple[Database, Path], hot: HotWriter
+    sqlite_db: tuple[Database, Path], hot: TransactionRunner
 ) -> None:
     _, path = sqlite_db
 
@@ -112,7 +112,7 @@ async def test_hot_writer_holds_the_write_lock_for_its_whole_transaction(
 
 
 async def test_hot_writer_rolls_back_a_failed_transaction(
-    sqlite_db: tuple[Database, Path], hot: HotWriter
+    sqlite_db: tuple[Database, Path], hot: TransactionRunner
 ) -> None:
     db, _ = sqlite_db
     await hot.run(lambda tx: tx.execute("CREATE TABLE t (x INTEGER PRIMARY KEY)"))

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from smsgate.bootstrap import Gateway
-from smsgate.store.accept import Outcome
+from smsgate.domain.model import Outcome
+from smsgate.services.readiness import Readiness
 from smsgate.store.errors import StoreUnavailable
 from smsgate.workers import wire
 from smsgate.workers.core_endpoint import CoreEndpoint
@@ -27,6 +28,10 @@ class CountingEndpoint(CoreEndpoint):
     def _accept(self, rows: list[tuple[Any, ...]]) -> None:
         CountingEndpoint.frames += 1
         super()._accept(rows)
+
+
+def _core_metrics() -> bytes:
+    return b"# core metrics\n"
 
 
 Link = tuple[RemoteAccepter, CountingEndpoint, asyncio.Event]  # the event: `on_lost` called
@@ -54,7 +59,11 @@ async def link(realm_id: tuple[Gateway, int]) -> AsyncIterator[Link]:
     endpoints: list[CountingEndpoint] = []
 
     def endpoint() -> CountingEndpoint:
-        endpoints.append(CountingEndpoint(gateway.accepter, lambda: b"# core metrics\n"))
+        endpoints.append(
+            CountingEndpoint(
+                gateway.accepter, _core_metrics, gateway.readiness.check, gateway.optouts
+            )
+        )
         return endpoints[-1]
 
     loop = asyncio.get_running_loop()
@@ -86,6 +95,30 @@ async def test_an_opt_out_is_honoured_through_the_link(
     message = new_message(rid, "1001", phone)
     assert await remote.accept(message) is Outcome.OPTED_OUT
     assert message.id not in await stored_ids(gateway.db)
+
+
+async def test_a_worker_opt_out_is_committed_by_the_core(
+    realm_id: tuple[Gateway, int], link: Link
+) -> None:
+    gateway, rid = realm_id
+    remote, _, _ = link
+    phone = unique_phone()
+    assert await remote.add(rid, phone, "1001", source="api") is True
+    assert await gateway.optouts.is_opted_out(rid, "1001", phone)  # committed when answered
+    assert await remote.add(rid, phone, "1001", source="api") is False  # there already
+    assert [(o.phone, o.sender_code, o.source) for o in await gateway.optouts.list(rid)] == [
+        (phone, "1001", "api")
+    ]
+    assert await remote.accept(new_message(rid, "1001", phone)) is Outcome.OPTED_OUT
+
+
+async def test_a_worker_opt_out_the_core_cannot_commit_is_unavailable(
+    realm_id: tuple[Gateway, int], link: Link
+) -> None:
+    _, rid = realm_id
+    remote, _, _ = link
+    with pytest.raises(StoreUnavailable):  # no such realm: the foreign key refuses it
+        await remote.add(rid + 1000, unique_phone(), "1001", source="api")
 
 
 async def test_one_loop_turn_of_requests_is_one_frame(
@@ -124,12 +157,21 @@ async def test_a_lost_core_fails_waiting_and_later_requests(
         await waiting
     with pytest.raises(StoreUnavailable):
         await remote.accept(new_message(rid, "1001"))
+    with pytest.raises(StoreUnavailable):
+        await remote.add(rid, unique_phone(), "1001", source="api")
     assert lost.is_set()
 
 
 async def test_metrics_come_from_the_core(link: Link) -> None:
     remote, _, _ = link
     assert await remote.core_metrics() == b"# core metrics\n"
+
+
+async def test_readiness_comes_from_the_core(link: Link) -> None:
+    remote, _, _ = link
+    assert await remote.core_ready() == Readiness(True, "ready")  # its store took the write
+    await remote.stop()
+    assert await remote.core_ready() == Readiness(False, "the core process is not reachable")
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 
 from smsgate.delivery.receipts import is_receipt, to_receipt
-from smsgate.delivery.status_writer import ReceiptIn
+from smsgate.domain.delivery_events import ReceiptIn
 from smsgate.domain.receipt import ReceiptState
 from smsgate.smpp.codes import TLV_MESSAGE_STATE, TLV_RECEIPTED_MESSAGE_ID, MessageState
 from smsgate.smpp.pdu import DeliverSm
@@ -43,7 +43,9 @@ def test_is_receipt_reads_the_message_type_bits(esm_class: int, expected: bool) 
 
 def test_from_text_only() -> None:
     pdu = receipt(TEXT.format(stat="DELIVRD", err="000"))
-    assert to_receipt("c", pdu) == ReceiptIn("c", "2712847104", ReceiptState.DELIVERED, "000")
+    assert to_receipt("c", pdu) == ReceiptIn(
+        "c", "2712847104", ReceiptState.DELIVERED, "000", done_date="2401021531"
+    )
 
 
 def test_tlvs_win_over_the_text() -> None:
@@ -51,7 +53,9 @@ def test_tlvs_win_over_the_text() -> None:
         TEXT.format(stat="DELIVRD", err="000"),
         (tlv_id("a1b2c300"), tlv_state(MessageState.UNDELIVERABLE)),
     )
-    assert to_receipt("c", pdu) == ReceiptIn("c", "a1b2c300", ReceiptState.UNDELIVERABLE, "000")
+    assert to_receipt("c", pdu) == ReceiptIn(
+        "c", "a1b2c300", ReceiptState.UNDELIVERABLE, "000", done_date="2401021531"
+    )
 
 
 def test_tlvs_only() -> None:
@@ -66,7 +70,9 @@ def test_state_tlv_fills_in_an_unknown_stat() -> None:
 
 def test_a_malformed_state_tlv_does_not_override_the_text() -> None:
     pdu = receipt(TEXT.format(stat="UNDELIV", err="001"), ((TLV_MESSAGE_STATE, b"\x02\x00"),))
-    assert to_receipt("c", pdu) == ReceiptIn("c", "2712847104", ReceiptState.UNDELIVERABLE, "001")
+    assert to_receipt("c", pdu) == ReceiptIn(
+        "c", "2712847104", ReceiptState.UNDELIVERABLE, "001", done_date="2401021531"
+    )
 
 
 def test_the_message_body_cannot_forge_the_state() -> None:

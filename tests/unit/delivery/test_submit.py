@@ -1,13 +1,14 @@
 """build_parts: from a stored message to its submit_sm PDUs."""
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate.config import SmppConnectionConfig
 from smsgate.constants import DATA_CODING_GSM7, DATA_CODING_UCS2, ESM_CLASS_UDHI
-from smsgate.delivery.queue_store import Outbound
-from smsgate.delivery.submit import build_parts, reference, source_address
+from smsgate.delivery.submit import build_parts, relative_validity, source_address
 from smsgate.domain.encoding import (
     encode_part,
     gsm7_encode,
@@ -15,6 +16,8 @@ from smsgate.domain.encoding import (
     split_udh,
     ucs2_encode,
 )
+from smsgate.domain.model import Message
+from smsgate.domain.sms_parts import concat_reference as reference
 
 
 def config(**overrides: object) -> SmppConnectionConfig:
@@ -35,9 +38,9 @@ def outbound(
     code: str = "12345",
     done: frozenset[int] = frozenset(),
     message_id: str = "01HZX0000000000000000000AA",
-) -> Outbound:
+) -> Message:
     segmented = segment(text)
-    return Outbound(
+    return Message(
         id=message_id,
         realm_id=1,
         sender_code=code,
@@ -45,7 +48,7 @@ def outbound(
         text=text,
         encoding=segmented.encoding.value,
         parts=segmented.count,
-        kind="api",
+        created_at=0.0,
         done_parts=done,
     )
 
@@ -126,3 +129,21 @@ def test_every_part_carries_its_segment(text: str) -> None:
         sent = part.pdu.short_message
         body = sent if segmented.count == 1 else split_udh(sent)[1]
         assert body == encode_part(segmented.encoding, piece)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "period"),
+    [
+        (60, "000000000100000R"),
+        (3661, "000000010101000R"),
+        (7 * 86400, "000007000000000R"),
+    ],
+)
+def test_validity_is_an_smpp_relative_time(seconds: int, period: str) -> None:
+    assert relative_validity(seconds) == period
+    message = dataclasses.replace(outbound(), validity_seconds=seconds)
+    assert [p.pdu.validity_period for p in build_parts(message, config())] == [period]
+
+
+def test_no_validity_leaves_it_to_the_smsc() -> None:
+    assert [p.pdu.validity_period for p in build_parts(outbound(), config())] == [""]

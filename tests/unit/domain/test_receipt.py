@@ -31,6 +31,7 @@ def test_standard_receipt() -> None:
         error="000",
         submit_date=datetime(2024, 1, 2, 15, 30),
         done_date=datetime(2024, 1, 2, 15, 31, 45),
+        done_date_text="240102153145",
     )
 
 
@@ -53,6 +54,7 @@ def test_reordered_upper_case_extra_spaces_missing_fields() -> None:
         error="0x0B",
         submit_date=None,
         done_date=datetime(2023, 12, 31, 23, 59),
+        done_date_text="2312312359",
     )
 
 

@@ -9,10 +9,13 @@ import pytest
 
 from smsgate.auth.authenticator import RealmCredential
 from smsgate.constants import MAX_REQUEST_BODY_BYTES
-from smsgate.domain.model import NewMessage, SenderCode
+from smsgate.domain.model import Message, Outcome, SenderCode
 from smsgate.http.api_web import ApiWeb
-from smsgate.store.accept import Outcome
+from smsgate.ids import new_message_id
+from smsgate.services.optouts import Stopping
+from smsgate.services.sending import Sending
 from smsgate.store.errors import StoreUnavailable
+from tests.fakes.stores import MemoryOptOuts
 
 PASSWORD = "s3cret-pw"
 CREDENTIAL = RealmCredential(realm_id=1, name="acme", password_hash="x", version=1)
@@ -47,9 +50,9 @@ class FakeSenders:
 class FakeAccepter:
     def __init__(self, outcome: Outcome | Exception = Outcome.ACCEPTED) -> None:
         self.outcome = outcome
-        self.accepted: list[NewMessage] = []
+        self.accepted: list[Message] = []
 
-    async def accept(self, message: NewMessage) -> Outcome:
+    async def accept(self, message: Message) -> Outcome:
         if isinstance(self.outcome, Exception):
             raise self.outcome
         self.accepted.append(message)
@@ -107,7 +110,9 @@ def make_app(
 ) -> tuple[ApiWeb, FakeAuth, FakeAccepter]:
     auth = auth or FakeAuth()
     accepter = accepter or FakeAccepter()
-    app = ApiWeb(auth, FakeSenders(), accepter, default_region="US")  # type: ignore[arg-type]
+    sending = Sending(FakeSenders(), accepter, default_region="US", new_id=new_message_id)
+    stopping = Stopping(FakeSenders(), MemoryOptOuts(), default_region="US")
+    app = ApiWeb(auth, sending, stopping)  # type: ignore[arg-type]
     return app, auth, accepter
 
 

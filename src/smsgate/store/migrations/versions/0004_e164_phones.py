@@ -62,6 +62,11 @@ def upgrade() -> None:
         if (new := _phone(phone, region)) != phone
     ]
     _run(conn, "UPDATE inbound_messages SET phone = :new WHERE id = :id", changed)
+    if conn.dialect.name == "postgresql":
+        # `_rows`' server-side cursors (portals) stay open until the transaction ends, and an
+        # open one keeps its table "in use": a later migration of the same upgrade could not
+        # ALTER `messages` (0010). They are all consumed: close them.
+        conn.exec_driver_sql("CLOSE ALL")
 
 
 def downgrade() -> None:
