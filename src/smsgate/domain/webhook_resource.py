@@ -12,17 +12,15 @@ text, or a number past the column's range).
 """
 
 import re
-from typing import Final
 
 # pydantic reads a TypedDict of `typing` only from Python 3.12 on
 from typing_extensions import TypedDict
 
+from smsgate.domain.history import serial_id
 from smsgate.domain.message_resource import rfc3339
 from smsgate.domain.webhook import ALL_EVENTS, Delivery, Endpoint, EventType, UnknownEventType
 
-MAX_DELIVERY_ID: Final = 2**31 - 1  # webhook_deliveries.id is a 32-bit integer
 _ENDPOINT_ID = re.compile(r"ep_[0-9a-f]{16}")
-_DELIVERY_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 class EndpointResource(TypedDict):
@@ -96,10 +94,7 @@ def is_endpoint_id(text: str) -> bool:
 
 def parse_delivery_id(text: str) -> int | None:
     """The delivery id `text` spells (ASCII digits, in the column's range), or None."""
-    if _DELIVERY_ID.fullmatch(text) is None:
-        return None
-    number = int(text)
-    return number if number <= MAX_DELIVERY_ID else None
+    return serial_id(text)
 
 
 def requested_events(names: list[str] | None) -> tuple[EventType, ...]:

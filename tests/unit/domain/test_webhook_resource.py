@@ -3,6 +3,7 @@ named exactly, the secret only in a new endpoint's resource."""
 
 import pytest
 
+from smsgate.domain.history import MAX_SERIAL_ID as MAX_DELIVERY_ID
 from smsgate.domain.webhook import (
     ALL_EVENTS,
     Delivery,
@@ -13,7 +14,6 @@ from smsgate.domain.webhook import (
     UnknownEventType,
 )
 from smsgate.domain.webhook_resource import (
-    MAX_DELIVERY_ID,
     delivery_resource,
     endpoint_resource,
     is_endpoint_id,
