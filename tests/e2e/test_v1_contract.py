@@ -29,6 +29,14 @@ OPERATIONS = (
     "POST /v1/optouts",
     "DELETE /v1/optouts/{phone}",
     "POST /v1/encoding",
+    "GET /v1/webhooks",
+    "POST /v1/webhooks",
+    "GET /v1/webhooks/{endpoint_id}",
+    "DELETE /v1/webhooks/{endpoint_id}",
+    "POST /v1/webhooks/{endpoint_id}/test",
+    "GET /v1/webhooks/deliveries",
+    "GET /v1/webhooks/deliveries/{delivery_id}",
+    "POST /v1/webhooks/deliveries/{delivery_id}/replay",
 )
 
 

@@ -28,13 +28,14 @@ from smsgate.delivery.intake import Intake, LocalIntake, SharedIntake
 from smsgate.delivery.leases import LeaseManager
 from smsgate.delivery.link import Link
 from smsgate.delivery.membership import Membership, this_process
-from smsgate.delivery.webhook_http import WebhookClient
+from smsgate.delivery.webhook_http import WebhookClient, resolve
 from smsgate.delivery.webhook_sender import WebhookSender
 from smsgate.domain.node import ROLE_ALL, ROLE_API, ROLE_DISPATCH
 from smsgate.ids import new_message_id
 from smsgate.services.api_keys import ApiKeys
 from smsgate.services.api_optouts import ApiOptOuts
 from smsgate.services.api_sending import ApiSending
+from smsgate.services.api_webhooks import ApiWebhooks
 from smsgate.services.group_commit import Accepter
 from smsgate.services.history import History
 from smsgate.services.inbound import InboundService
@@ -45,6 +46,7 @@ from smsgate.services.senders import Senders
 from smsgate.services.sending import Sending
 from smsgate.services.status import ConnectionState, connection_states
 from smsgate.services.statuses import StatusRecorder
+from smsgate.services.webhooks import Webhooks
 from smsgate.settings import Settings
 from smsgate.smpp.reconnect import Backoff
 from smsgate.smpp.simulator import SmscSimulator
@@ -67,6 +69,7 @@ from smsgate.store.realms import RealmStore
 from smsgate.store.statuses import StatusStore
 from smsgate.store.transactions import TransactionRunner
 from smsgate.store.webhook_outbox import HotOutbox
+from smsgate.store.webhooks import WebhookStore
 
 __all__ = ["Gateway", "SchemaOutOfDate", "build", "build_dispatcher", "ensure_schema"]
 
@@ -287,6 +290,14 @@ def build(
         history=History(HistoryStore(db), region=region),
         optouts=ApiOptOuts(
             OptOuts(optouts, Senders(realms, default_region=region), default_region=region)
+        ),
+        webhooks=ApiWebhooks(
+            Webhooks(
+                WebhookStore(db),
+                realms,
+                resolver=resolve,
+                allow_private=settings.webhook_allow_private,
+            )
         ),
     )
     return Gateway(

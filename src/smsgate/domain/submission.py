@@ -40,6 +40,9 @@ NOT_FOUND = "not_found"
 INVALID_CURSOR = "invalid_cursor"
 INVALID_REQUEST = "invalid_request"
 UNAVAILABLE = "unavailable"
+INVALID_WEBHOOK_URL = "invalid_webhook_url"  # not http(s), no host, too long, ...
+WEBHOOK_URL_REFUSED = "webhook_url_refused"  # does not resolve, or to an address we never call
+UNKNOWN_EVENT_TYPE = "unknown_event_type"
 
 
 class Refusal(Exception):

@@ -49,6 +49,10 @@ class EventType(StrEnum):
 ALL_EVENTS: tuple[EventType, ...] = tuple(e for e in EventType if e is not EventType.WEBHOOK_TEST)
 
 
+class UnknownEventType(ValueError):
+    """An event type that is not one of `ALL_EVENTS`."""
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # due at next_attempt_at
     DELIVERED = "delivered"  # a 2xx answer
@@ -144,7 +148,7 @@ def event_body(event_type: EventType, now: float, data: dict[str, Any]) -> str:
 
 
 def parse_events(text: str | Iterable[str] | None) -> tuple[EventType, ...]:
-    """Event types from `a,b,c` (None or empty: all); ValueError naming an unknown one."""
+    """Event types from `a,b,c` (None or empty: all); UnknownEventType naming an unknown one."""
     if text is None:
         return ALL_EVENTS
     items = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
@@ -154,7 +158,7 @@ def parse_events(text: str | Iterable[str] | None) -> tuple[EventType, ...]:
     known = {e.value: e for e in ALL_EVENTS}
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValueError(
+        raise UnknownEventType(
             f"unknown event type {unknown[0]!r} (known: {', '.join(e.value for e in ALL_EVENTS)})"
         )
     return tuple(dict.fromkeys(known[name] for name in names))

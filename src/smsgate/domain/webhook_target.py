@@ -29,6 +29,15 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _SCHEMES = {"http": 80, "https": 443}
 
 
+class InvalidUrl(ValueError):
+    """Not a URL webhooks may have: its form (scheme, host, length, characters)."""
+
+
+class RefusedUrl(ValueError):
+    """A well-formed URL whose host does not resolve, or resolves to an address webhooks must
+    not call."""
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """Where a webhook URL points: its scheme, host (name or address) and port."""
@@ -39,24 +48,24 @@ class Target:
 
 
 def parse_target(url: str) -> Target:
-    """The target of `url`; ValueError with the reason if it is not one we call."""
+    """The target of `url`; InvalidUrl with the reason if it is not one we call."""
     if len(url) > WEBHOOK_URL_MAX_CHARS:
-        raise ValueError(f"the URL is longer than {WEBHOOK_URL_MAX_CHARS} characters")
+        raise InvalidUrl(f"the URL is longer than {WEBHOOK_URL_MAX_CHARS} characters")
     if not url.isprintable() or any(c.isspace() for c in url):
-        raise ValueError("the URL has spaces or control characters")
+        raise InvalidUrl("the URL has spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"not a valid URL ({exc})") from None
+        raise InvalidUrl(f"not a valid URL ({exc})") from None
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES:
-        raise ValueError("only http and https URLs are allowed")
+        raise InvalidUrl("only http and https URLs are allowed")
     host = parts.hostname
     if not host:
-        raise ValueError("the URL has no host")
+        raise InvalidUrl("the URL has no host")
     if parts.username is not None or parts.password is not None:
-        raise ValueError("the URL must not contain a user name or password")
+        raise InvalidUrl("the URL must not contain a user name or password")
     return Target(scheme=scheme, host=host, port=port or _SCHEMES[scheme])
 
 

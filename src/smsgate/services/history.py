@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from smsgate.constants import V1_PAGE_MAX
-from smsgate.domain.history import InboundFilter, MessageFilter
+from smsgate.domain.history import InboundFilter, MessageFilter, may_be_message_id, serial_id
 from smsgate.domain.message_events import MessageEvent, accepted
 from smsgate.domain.message_resource import (
     InboundResource,
@@ -98,7 +98,9 @@ class History:
         return normalise_phone(raw, self._region)
 
     async def message(self, realm_id: int, message_id: str) -> MessageWithEvents:
-        found = await self._store.message(realm_id, message_id)
+        found = None  # and never a query for what cannot be an id (a NUL, say)
+        if may_be_message_id(message_id):
+            found = await self._store.message(realm_id, message_id)
         if found is None:
             raise Refusal(NOT_FOUND, f"no message {message_id}")
         # `accepted` is the message row itself; the store keeps the events after it
@@ -118,6 +120,8 @@ class History:
     ) -> Page[MessageResource]:
         where = MessageFilter(self._phone(to), status, since, until)
         before = decode_cursor("m", cursor)
+        if before is not None and not may_be_message_id(before):
+            raise Refusal(INVALID_CURSOR, "cursor is not one this listing gave out")
         rows = await self._store.messages(realm_id, where, _limit(limit) + 1, before)
         last = rows[limit - 1].id if len(rows) > limit else None
         return _page([message_resource(m) for m in rows], limit, "m", last)
@@ -134,9 +138,9 @@ class History:
     ) -> Page[InboundResource]:
         where = InboundFilter(self._phone(phone), sender_code, since)
         raw = decode_cursor("i", cursor)
-        if raw is not None and not raw.isdigit():
+        before = serial_id(raw) if raw is not None else None
+        if raw is not None and before is None:
             raise Refusal(INVALID_CURSOR, "cursor is not one this listing gave out")
-        before = int(raw) if raw is not None else None
         rows = await self._store.inbound(realm_id, where, _limit(limit) + 1, before)
         last = rows[limit - 1].id if len(rows) > limit else None
         return _page([inbound_resource(m) for m in rows], limit, "i", last)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from smsgate.services.api_keys import ApiKeys
 from smsgate.services.api_optouts import ApiOptOuts
 from smsgate.services.api_sending import ApiSending
+from smsgate.services.api_webhooks import ApiWebhooks
 from smsgate.services.history import History
 
 
@@ -14,3 +15,4 @@ class JsonApi:
     sending: ApiSending
     history: History
     optouts: ApiOptOuts
+    webhooks: ApiWebhooks

@@ -1,5 +1,5 @@
-"""Webhook use cases: endpoints (add, list, remove, test) and deliveries (list, replay), and
-the events the admin doors cause (an opt-out changed through the CLI or the JSON API).
+"""Webhook use cases: endpoints (add, list, get, remove, test) and deliveries (list, get, replay),
+and the events the admin doors cause (an opt-out changed through the CLI or the JSON API).
 
 An endpoint's URL is checked when it is added: http or https, and every address its host
 resolves to must be one webhooks may call (domain/webhook_target.py; the sender checks again on
@@ -26,7 +26,12 @@ from smsgate.domain.webhook import (
     parse_events,
 )
 from smsgate.domain.webhook_signing import new_secret
-from smsgate.domain.webhook_target import addresses_refusal, parse_target
+from smsgate.domain.webhook_target import (
+    InvalidUrl,
+    RefusedUrl,
+    addresses_refusal,
+    parse_target,
+)
 from smsgate.store.errors import NotFound
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -38,8 +43,14 @@ class EndpointStore(Protocol):
     async def get(self, realm_id: int, endpoint_id: str) -> Endpoint | None: ...
     async def remove(self, realm_id: int, endpoint_id: str, now: float) -> bool: ...
     async def deliveries(
-        self, realm_id: int, *, failed_only: bool = False, limit: int = 100
+        self,
+        realm_id: int,
+        *,
+        failed_only: bool = False,
+        limit: int = 100,
+        before: int | None = None,
     ) -> builtins.list[Delivery]: ...
+    async def delivery(self, realm_id: int, delivery_id: int) -> Delivery | None: ...
     async def delivery_realm(self, delivery_id: int) -> int | None: ...
     async def replay(self, delivery_id: int, now: float) -> int | None: ...
     async def enqueue(
@@ -70,16 +81,19 @@ class Webhooks:
         self._clock = clock
 
     async def check_url(self, url: str) -> str:
-        """`url` stripped, or ValueError saying why webhooks may not call it."""
+        """`url` stripped, or why webhooks may not call it: InvalidUrl (its form) or
+        RefusedUrl (where it points), both ValueErrors."""
         url = url.strip()
         target = parse_target(url)
         try:
             addresses = await self._resolve(target.host, target.port)
+        except UnicodeError:  # IDNA: an empty label, or one over 63 characters
+            raise InvalidUrl(f"{target.host!r} is not a valid host name") from None
         except OSError as exc:
-            raise ValueError(f"cannot resolve {target.host}: {exc.strerror or exc}") from None
+            raise RefusedUrl(f"cannot resolve {target.host}: {exc.strerror or exc}") from None
         reason = addresses_refusal(addresses, allow_private=self._allow_private)
         if reason is not None:
-            raise ValueError(f"refused: {reason}")
+            raise RefusedUrl(f"refused: {reason}")
         return url
 
     async def add(
@@ -127,10 +141,24 @@ class Webhooks:
         return event.id
 
     async def deliveries(
-        self, realm: str, *, failed_only: bool = False, limit: int = 100
+        self,
+        realm: str,
+        *,
+        failed_only: bool = False,
+        limit: int = 100,
+        before: int | None = None,
     ) -> builtins.list[Delivery]:
+        """The realm's latest deliveries, newest first; `before`: only older ids than that."""
         realm_id = await self._realms.realm_id(realm)
-        return await self._store.deliveries(realm_id, failed_only=failed_only, limit=limit)
+        return await self._store.deliveries(
+            realm_id, failed_only=failed_only, limit=limit, before=before
+        )
+
+    async def delivery(self, realm: str, delivery_id: int) -> Delivery:
+        found = await self._store.delivery(await self._realms.realm_id(realm), delivery_id)
+        if found is None:
+            raise NotFound(f"webhook delivery {delivery_id} not found")
+        return found
 
     async def replay(self, delivery_id: int, realm: str | None = None) -> int:
         """Deliver the event of `delivery_id` again, now (a new delivery; its id is returned).

@@ -128,10 +128,16 @@ class WebhookStore:
         return True
 
     async def deliveries(
-        self, realm_id: int, *, failed_only: bool = False, limit: int = 100
+        self,
+        realm_id: int,
+        *,
+        failed_only: bool = False,
+        limit: int = 100,
+        before: int | None = None,
     ) -> builtins.list[Delivery]:
         """The realm's latest deliveries, newest first (`failed_only`: given up, or pending
-        after a failed attempt)."""
+        after a failed attempt); with `before`, only those with a smaller id (the next page
+        after the one that ended with `before`)."""
         query = (
             select(_d, _ev.c.type)
             .join(_ev, _ev.c.id == _d.c.event_id)
@@ -139,6 +145,8 @@ class WebhookStore:
             .order_by(_d.c.id.desc())
             .limit(limit)
         )
+        if before is not None:
+            query = query.where(_d.c.id < before)
         if failed_only:
             query = query.where(
                 (_d.c.status == DeliveryStatus.FAILED.value)
@@ -146,6 +154,17 @@ class WebhookStore:
             )
         async with self._db.reader.connect() as conn:
             return [_delivery(row) for row in await conn.execute(query)]
+
+    async def delivery(self, realm_id: int, delivery_id: int) -> Delivery | None:
+        """The realm's delivery `delivery_id` (None: no such delivery in that realm)."""
+        query = (
+            select(_d, _ev.c.type)
+            .join(_ev, _ev.c.id == _d.c.event_id)
+            .where(_d.c.id == delivery_id, _ev.c.realm_id == realm_id)
+        )
+        async with self._db.reader.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _delivery(row)
 
     async def delivery_realm(self, delivery_id: int) -> int | None:
         """The realm of a delivery's event (None: no such delivery)."""

@@ -117,3 +117,20 @@ async def test_openapi_and_docs_are_served(tenants: tuple[Tenant, Tenant]) -> No
     assert (await a.client.get("/healthz")).text == "ok"
     unknown = await a.client.get("/v1/nothing")
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+
+
+async def test_ids_and_cursors_that_cannot_be_are_problems_not_500(
+    tenants: tuple[Tenant, Tenant],
+) -> None:
+    a, _ = tenants
+    for path in ("/v1/messages/%00", "/v1/messages/" + "x" * 27):
+        answer = await a.client.get(path)
+        assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+    cursors = {  # base64url of "i:²", "i:" + 20 nines, "i:-", "i:0"; of "m:" + NUL
+        "/v1/inbound": ["aTrCsg", "aTo5OTk5OTk5OTk5OTk5OTk5OTk5OQ", "aTot", "aTow"],
+        "/v1/messages": ["bToA"],
+    }
+    for path, values in cursors.items():
+        for cursor in values:
+            answer = await a.client.get(path, params={"cursor": cursor})
+            assert (answer.status_code, answer.json()["code"]) == (400, "invalid_cursor"), cursor

@@ -48,6 +48,9 @@ STATUS: dict[str, int] = {
     codes.INVALID_VALIDITY: 422,
     codes.INVALID_IDEMPOTENCY_KEY: 422,
     codes.INVALID_REQUEST: 422,
+    codes.INVALID_WEBHOOK_URL: 422,
+    codes.WEBHOOK_URL_REFUSED: 422,
+    codes.UNKNOWN_EVENT_TYPE: 422,
     codes.INVALID_CURSOR: 400,
     codes.UNAVAILABLE: 503,
 }
