@@ -1,5 +1,6 @@
-"""Webhook use cases: endpoints (add, list, get, remove, test) and deliveries (list, get, replay),
-and the events the admin doors cause (an opt-out changed through the CLI or the JSON API).
+"""Webhook use cases: endpoints (add, list, get, remove, test) and deliveries (list, get, replay).
+Events themselves are written by the store, in the transaction of the change that causes them
+(store/webhook_outbox.py).
 
 An endpoint's URL is checked when it is added: http or https, and every address its host
 resolves to must be one webhooks may call (domain/webhook_target.py; the sender checks again on
@@ -22,7 +23,6 @@ from smsgate.domain.webhook import (
     NewEvent,
     event_body,
     new_endpoint_id,
-    optout_data,
     parse_events,
 )
 from smsgate.domain.webhook_signing import new_secret
@@ -170,12 +170,3 @@ class Webhooks:
         if new_id is None:
             raise NotFound(f"webhook delivery {delivery_id}: its endpoint was removed")
         return new_id
-
-    async def optout_changed(
-        self, realm_id: int, phone: str, sender_code: str, source: str, direction: str
-    ) -> None:
-        """An `optout.changed` event, for an opt-out changed outside the delivery path."""
-        now = self._clock()
-        data = optout_data(phone=phone, sender_code=sender_code, source=source, direction=direction)
-        body = event_body(EventType.OPTOUT_CHANGED, now, data)
-        await self._store.enqueue([NewEvent(realm_id, EventType.OPTOUT_CHANGED, body)], now)

@@ -116,8 +116,9 @@ async def test_optout_changed_events(gateway: Gateway, add_realm: AddRealm) -> N
     hooks = service(gateway)
     await hooks.add("acme", "https://hooks.example.com/a", "optout.changed")
     await hooks.add("beta", "https://hooks.example.com/b", "message.status")
-    await hooks.optout_changed(acme, "12065551212", "12345", "cli", "out")
-    await hooks.optout_changed(beta, "12065551212", "", "api", "in")  # beta does not want these
+    await gateway.realms.add_sender("acme", "12345")
+    await gateway.optouts.add(acme, "12065551212", "12345", source="cli")
+    await gateway.optouts.add(beta, "12065551212", "", source="api")  # beta does not want these
     (due,) = await _run(gateway, lambda tx: outbox.claim_due(tx, time.time(), 10, 60.0))
     body = json.loads(due.payload)
     assert body["type"] == "optout.changed"
