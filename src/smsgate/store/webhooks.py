@@ -41,7 +41,8 @@ def _endpoint(row: Row[Any]) -> Endpoint:
     )
 
 
-def _delivery(row: Row[Any]) -> Delivery:
+def delivery_of(row: Row[Any]) -> Delivery:
+    """A `Delivery` from a row of `webhook_deliveries` with its event's `type`."""
     m = row._mapping
     return Delivery(
         id=m["id"],
@@ -145,7 +146,7 @@ class WebhookStore:
                 | ((_d.c.status == DeliveryStatus.PENDING.value) & (_d.c.attempts > 0))
             )
         async with self._db.reader.connect() as conn:
-            return [_delivery(row) for row in await conn.execute(query)]
+            return [delivery_of(row) for row in await conn.execute(query)]
 
     async def delivery_realm(self, delivery_id: int) -> int | None:
         """The realm of a delivery's event (None: no such delivery)."""
