@@ -41,8 +41,7 @@ def _endpoint(row: Row[Any]) -> Endpoint:
     )
 
 
-def delivery_of(row: Row[Any]) -> Delivery:
-    """A `Delivery` from a row of `webhook_deliveries` with its event's `type`."""
+def _delivery(row: Row[Any]) -> Delivery:
     m = row._mapping
     return Delivery(
         id=m["id"],
@@ -58,6 +57,11 @@ def delivery_of(row: Row[Any]) -> Delivery:
         last_error=m["last_error"],
         delivered_at=m["delivered_at"],
     )
+
+
+# A delivery from a row of `webhook_deliveries` with its event's `type` (the console's queries,
+# store/console_webhooks.py, read deliveries too).
+delivery_of = _delivery
 
 
 class WebhookStore:
@@ -146,7 +150,7 @@ class WebhookStore:
                 | ((_d.c.status == DeliveryStatus.PENDING.value) & (_d.c.attempts > 0))
             )
         async with self._db.reader.connect() as conn:
-            return [delivery_of(row) for row in await conn.execute(query)]
+            return [_delivery(row) for row in await conn.execute(query)]
 
     async def delivery_realm(self, delivery_id: int) -> int | None:
         """The realm of a delivery's event (None: no such delivery)."""
