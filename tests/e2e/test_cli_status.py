@@ -1,6 +1,7 @@
 """`smsgate status` against a running `smsgate serve` (with the built-in simulator): the
 messages just sent are counted, the simulator's bind is up, and without a gateway to ask the
-binds are reported unknown instead of failing."""
+binds are reported unknown instead of failing; the webhook backlog is a number (the deliveries
+still to make)."""
 
 import asyncio
 import json
@@ -52,14 +53,14 @@ async def test_status_counts_the_messages_and_shows_the_bind(
         bound_and_counted, timeout=30, what="status: 5 accepted, bind up", describe=report.__repr__
     )
     assert report["database"] == "sqlite"
-    assert report["webhook_backlog"] is None
+    assert report["webhook_backlog"] == 0  # no webhook endpoints
     assert report["gateway_error"] is None
     assert set(report["queue"]) == {"queued", "sending"}  # type: ignore[arg-type]
 
     text = (await server.cli("status", "--url", server.url)).ok()
     assert f"last hour: {SENT} " in text
     assert "simulator" in text and "UP" in text
-    assert "Webhooks     backlog n/a" in text
+    assert "Webhooks     backlog 0 (deliveries still to make)" in text
 
 
 async def test_without_a_gateway_the_binds_are_unknown(tmp_path: Path) -> None:
@@ -69,6 +70,23 @@ async def test_without_a_gateway_the_binds_are_unknown(tmp_path: Path) -> None:
     assert "gateway not reachable, binds unknown" in text
     assert "UNKNOWN" in text
     assert "Queue        queued 0  sending 0" in text
+
+
+async def test_the_webhook_backlog_counts_the_deliveries_still_to_make(tmp_path: Path) -> None:
+    """No gateway runs, so nothing is delivered: each test event queued stays in the backlog."""
+    cli = Cli(tmp_path / "data")
+    (await cli("realm", "add", "hooked", "--password", "hooked-pass")).ok()
+    added = (await cli("webhook", "add", "hooked", "https://93.184.215.14/hooks")).ok()
+    endpoint_id = added.split()[2]
+    for _ in range(2):
+        (await cli("webhook", "test", "hooked", endpoint_id)).ok()
+    nobody = f"http://127.0.0.1:{free_port()}"
+    (report,) = (await cli("status", "--json", "--url", nobody)).json_lines()
+    assert report["webhook_backlog"] == 2
+    text = (await cli("status", "--url", nobody)).ok()
+    assert "Webhooks     backlog 2 (deliveries still to make)" in text
+    (await cli("webhook", "remove", "hooked", endpoint_id)).ok()  # cancels them
+    assert "Webhooks     backlog 0 " in (await cli("status", "--url", nobody)).ok()
 
 
 @pytest.mark.postgres

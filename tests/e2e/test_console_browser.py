@@ -271,3 +271,34 @@ def test_operator_adds_and_removes_a_sender_code(
     page.get_by_role("button", name="Remove the sender code").click()
     expect(page.get_by_role("status").first).to_contain_text("Sender code 44409 removed")
     expect(page.locator("tr[data-sender='44409']")).to_have_count(0)
+
+
+def test_add_a_webhook_endpoint_see_its_secret_once_and_remove_it(
+    page: Page, server: Server, artifacts: Path
+) -> None:
+    url = "https://93.184.215.14/globex-hooks"  # an address literal: never called (no events)
+    _login(page, server, *OPERATOR)
+    page.get_by_role("link", name="Webhooks").click()
+    page.get_by_label("Realm").select_option("globex")
+    page.get_by_role("button", name="Show").click()
+    adding = page.get_by_role("region", name="Add an endpoint")
+    adding.get_by_label("URL").fill(url)
+    adding.get_by_label("message.status").uncheck()
+    adding.get_by_label("message.inbound").uncheck()
+    adding.get_by_role("button", name="Add the endpoint").click()
+    secret = page.locator("#new-secret")
+    expect(secret).to_have_text(re.compile(r"^whsec_\S+$"))
+    assert secret.inner_text() not in page.url
+    row = page.locator("#endpoints tbody tr", has_text=url)
+    expect(row).to_contain_text("optout.changed")
+    expect(row).not_to_contain_text("message.status")
+    page.screenshot(path=artifacts / "webhooks.png", full_page=True)
+    page.reload()  # shown once: not again, and nothing is posted again
+    expect(page.locator("#new-secret")).to_have_count(0)
+    expect(page.locator("#endpoints tbody tr", has_text=url)).to_have_count(1)
+
+    row.get_by_role("link", name="Remove…").click()
+    expect(page.get_by_role("heading", name=re.compile("Remove webhook endpoint"))).to_be_visible()
+    page.get_by_role("button", name="Remove the endpoint").click()
+    expect(page.get_by_role("status").first).to_contain_text("removed")
+    expect(page.locator("#endpoints tbody tr", has_text=url)).to_have_count(0)

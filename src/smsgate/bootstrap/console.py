@@ -14,6 +14,8 @@ from smsgate.console.login import LoginPages
 from smsgate.console.optout_pages import OptOutPages
 from smsgate.console.pages import Pages
 from smsgate.console.web import HEADERS, ROOT, Web
+from smsgate.console.webhook_pages import WebhookPages
+from smsgate.delivery.webhook_http import resolve
 from smsgate.domain.api_key import ApiKey
 from smsgate.domain.console import Viewer
 from smsgate.domain.model import SenderCode
@@ -27,14 +29,18 @@ from smsgate.services.console_keys import ConsoleKeys
 from smsgate.services.console_optouts import ConsoleOptOuts
 from smsgate.services.console_rates import RateSampler, Totals
 from smsgate.services.console_views import ConsoleViews, LinkState
+from smsgate.services.console_webhooks import ConsoleWebhooks
 from smsgate.services.optouts import OptOuts
 from smsgate.services.realms import Realms
 from smsgate.services.senders import Senders
+from smsgate.services.webhooks import Webhooks
 from smsgate.store.console_optouts import ConsoleOptOutQueries
 from smsgate.store.console_queries import ConsoleQueries
 from smsgate.store.console_sessions import ConsoleSessionStore
 from smsgate.store.console_users import ConsoleUserStore
+from smsgate.store.console_webhooks import ConsoleWebhookQueries
 from smsgate.store.realms import RealmStore
+from smsgate.store.webhooks import WebhookStore
 
 
 class _Directory:
@@ -136,7 +142,19 @@ def build_console(gateway: Gateway) -> Console:
         )
     )
     queries = ConsoleQueries(db)
-    views = ConsoleViews(queries, _Directory(gateway.realms, gateway.api_keys), links=links)
+    hooks = ConsoleWebhooks(
+        Webhooks(
+            WebhookStore(db),
+            gateway.realms,
+            resolver=resolve,
+            allow_private=gateway.settings.webhook_allow_private,
+        ),
+        ConsoleWebhookQueries(db),
+        gateway.realms,
+    )
+    views = ConsoleViews(
+        queries, _Directory(gateway.realms, gateway.api_keys), links=links, webhooks=hooks
+    )
     region = gateway.settings.resolved_default_region
     senders = Senders(gateway.realms, default_region=region)
     optouts = ConsoleOptOuts(
@@ -154,6 +172,7 @@ def build_console(gateway: Gateway) -> Console:
         Realms(gateway.realms), senders, gateway.api_keys, changed=gateway.senders.invalidate
     )
     admin = AdminPages(web, managing, views)
+    webhooks = WebhookPages(web, hooks, views)
 
     async def to_root(_: Request) -> Response:
         return RedirectResponse(f"{ROOT}/", status_code=303, headers=HEADERS)
@@ -188,7 +207,19 @@ def build_console(gateway: Gateway) -> Console:
         Route("/realms/{realm}/keys/{key_id}/rotate", page(admin.rotate_key), methods=both),
         Route("/realms/{realm}/keys", page(pages.create_key), methods=["POST"]),
         Route("/realms/{realm}/keys/{key_id}/revoke", page(pages.revoke_key), methods=["POST"]),
-        Route("/webhooks", page(pages.webhooks)),
+        Route("/webhooks", page(webhooks.show), methods=["GET"]),
+        Route("/webhooks", page(webhooks.add), methods=["POST"]),
+        Route(
+            "/webhooks/{realm}/endpoints/{endpoint_id}/test", page(webhooks.test), methods=["POST"]
+        ),
+        Route(
+            "/webhooks/{realm}/endpoints/{endpoint_id}/remove", page(webhooks.remove), methods=both
+        ),
+        Route(
+            "/webhooks/{realm}/deliveries/{delivery_id:int}/replay",
+            page(webhooks.replay),
+            methods=["POST"],
+        ),
         Mount("/static", app=StaticFiles(packages=[("smsgate.console", "static")])),
         Route("/{rest:path}", page(unknown), methods=["GET", "POST"]),
     ]

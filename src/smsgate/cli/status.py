@@ -75,8 +75,7 @@ def render(report: StatusReport) -> list[str]:
         lines.append(f"  {c.name:<16} {c.state.upper():<8} bound {bound}/{c.binds}{leased}")
     lines.append("")
     lines.append(f"Inbound      STOPs today (UTC): {report.inbound_stops_today:,}")
-    backlog = "n/a" if report.webhook_backlog is None else f"{report.webhook_backlog:,}"
-    lines.append(f"Webhooks     backlog {backlog}")
+    lines.append(f"Webhooks     backlog {report.webhook_backlog:,} (deliveries still to make)")
     if report.nodes_alive is not None:
         lines.append(f"Nodes        alive: {_counts(report.nodes_alive)}")
     return lines

@@ -1,5 +1,5 @@
-"""The console's pages: overview, messages, a message, inbound, realms and their API keys,
-webhooks."""
+"""The console's pages: overview, messages, a message, inbound, realms and their API keys
+(the webhooks page is console/webhook_pages.py)."""
 
 from datetime import UTC, datetime
 
@@ -168,6 +168,3 @@ class Pages:
         realm, key_id = request.path_params["realm"], request.path_params["key_id"]
         await self._keys.revoke(viewer, realm, key_id)
         return await self.realms(request, viewer, notice=f"API key {key_id} revoked.")
-
-    async def webhooks(self, _request: Request, viewer: Viewer) -> Response:
-        return self._web.render("webhooks.html", viewer, page="webhooks")

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from ulid_transform import bytes_to_ulid
 
+from smsgate.domain.webhook import Delivery, DeliveryStatus
+
 NAME_MAX_CHARS = 64  # the `name` columns of operators and realm_users
 
 
@@ -118,3 +120,22 @@ class BindLease:
     owner: str | None  # a node id, None: free
     hostname: str | None  # the owner's host, None if it is gone
     lease_until: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """A webhook delivery as the console lists it, with its endpoint's realm, URL and whether
+    the endpoint is still there (a removed endpoint's deliveries cannot be replayed)."""
+
+    delivery: Delivery
+    realm_id: int
+    url: str
+    endpoint_live: bool
+
+    @property
+    def shown_status(self) -> str:
+        """`retrying` for a pending delivery whose attempts so far failed, else its status."""
+        d = self.delivery
+        if d.status is DeliveryStatus.PENDING and d.attempts > 0:
+            return "retrying"
+        return d.status.value

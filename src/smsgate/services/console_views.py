@@ -63,6 +63,7 @@ class Overview:
     today: dict[str, int]  # every status of today's messages
     realms: list[RealmToday]
     stops_today: int
+    webhook_backlog: int | None = None  # deliveries still to make (None: not counted here)
     links: list[LinkState] = field(default_factory=list)  # this process's
     leases: list[BindLease] = field(default_factory=list)  # every node's (PostgreSQL)
 
@@ -113,6 +114,12 @@ class ReadModel(Protocol):
     ) -> list[InboundRow]: ...
 
 
+class Backlog(Protocol):
+    """The webhook backlog (services/console_webhooks.py); `realm_ids` None is every realm."""
+
+    async def backlog(self, realm_ids: Sequence[int] | None) -> int: ...
+
+
 class Directory(Protocol):
     """What the realms page needs of the realms and API keys (their stores and services)."""
 
@@ -135,6 +142,7 @@ class ConsoleViews:
         directory: Directory,
         *,
         links: Callable[[], list[LinkState]] = list,
+        webhooks: Backlog | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -142,6 +150,7 @@ class ConsoleViews:
         self._monotonic = monotonic
         self._directory = directory
         self._links = links
+        self._webhooks = webhooks
         self._clock = clock
         self._today: dict[object, tuple[float, dict[tuple[int, str], int]]] = {}
 
@@ -178,6 +187,7 @@ class ConsoleViews:
             today=today,
             realms=realms,
             stops_today=await self._q.stops_since(start, scope),
+            webhook_backlog=None if self._webhooks is None else await self._webhooks.backlog(scope),
             links=self._links() if viewer.is_operator else [],
             leases=await self._q.bind_leases() if viewer.is_operator else [],
         )

@@ -3,10 +3,11 @@ running gateway's metrics.
 
 From the database (store/stats.py), so it holds for every process sharing it: the queue depth
 by status, messages accepted over the last minute and hour (and what became of them), inbound
-STOPs since midnight UTC, and on PostgreSQL the live nodes and bind leases. From the running
-gateway (its `/metrics`, `LiveGateway`): the SMPP sessions bound per connection, which only the
-process holding them knows. If it cannot be reached the report says so and shows the rest.
-Webhooks do not exist yet: their backlog is reported as None ("n/a").
+STOPs since midnight UTC, the webhook backlog (the deliveries still to make, new or retrying:
+status `pending`; not delivered, failed or cancelled ones), and on PostgreSQL the live nodes
+and bind leases. From the running gateway (its `/metrics`, `LiveGateway`): the SMPP sessions
+bound per connection, which only the process holding them knows. If it cannot be reached the
+report says so and shows the rest.
 """
 
 import time
@@ -24,6 +25,7 @@ class StatsPort(Protocol):
     async def queue_depth(self) -> dict[str, int]: ...
     async def made_since(self, since: float) -> dict[str, int]: ...
     async def inbound_stops_since(self, since: float) -> int: ...
+    async def webhook_backlog(self) -> int: ...
     async def nodes_alive(self, since: float) -> dict[str, int]: ...
     async def bind_leases(self) -> list[BindLease]: ...
 
@@ -80,7 +82,7 @@ class StatusReport:
     gateway: str
     gateway_error: str | None
     inbound_stops_today: int
-    webhook_backlog: int | None  # None until webhooks exist
+    webhook_backlog: int  # webhook deliveries still to make, every realm's
     nodes_alive: dict[str, int] | None  # PostgreSQL only
 
 
@@ -136,7 +138,7 @@ async def status_report(
         gateway=live.where,
         gateway_error=error,
         inbound_stops_today=await stats.inbound_stops_since(start_of_day(now)),
-        webhook_backlog=None,
+        webhook_backlog=await stats.webhook_backlog(),
         nodes_alive=await stats.nodes_alive(now - node_timeout) if shared else None,
     )
 

@@ -136,6 +136,7 @@ webhook_events = Table(
 
 # One row per (event, endpoint) to deliver, with its attempts so far; a replay adds a row.
 _due = text("status = 'pending'")
+_failed = text("status = 'failed'")
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
@@ -171,6 +172,22 @@ webhook_deliveries = Table(
     ),
     Index(None, "endpoint_id", "id"),
     Index(None, "event_id"),
+    # The console's (migration 0017): a realm's backlog counted, and its failed and retrying
+    # deliveries listed newest first, from those rows only (store/console_webhooks.py).
+    Index(
+        "ix_webhook_deliveries_pending",
+        "endpoint_id",
+        "id",
+        sqlite_where=_due,
+        postgresql_where=_due,
+    ),
+    Index(
+        "ix_webhook_deliveries_failed",
+        "endpoint_id",
+        "id",
+        sqlite_where=_failed,
+        postgresql_where=_failed,
+    ),
 )
 
 

@@ -1,10 +1,11 @@
 """Counts for `smsgate status` (services/status_report.py): queue depth, recent messages,
-inbound STOPs, and on PostgreSQL the nodes and bind leases.
+inbound STOPs, the webhook backlog, and on PostgreSQL the nodes and bind leases.
 
 Each query is cheap on a large table: the queue counts read the partial indexes of `queued`
 and `sending` messages (migration 0003); recent messages are found by id, since ids are
 ULIDs that start with their time (`ids.id_floor`), so `id >= floor` is a range of the primary
-key and no time index is needed on the hot path's table. Inbound messages are few.
+key and no time index is needed on the hot path's table. Inbound messages are few. The
+webhook backlog is the console's count (store/console_webhooks.py: its definition and index).
 """
 
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from smsgate.domain.keywords import Keyword
 from smsgate.domain.model import Status
 from smsgate.ids import id_floor
 from smsgate.store import schema as s
+from smsgate.store.console_webhooks import backlog_count
 from smsgate.store.database import Database
 
 QUEUE_STATUSES = (Status.QUEUED, Status.SENDING)  # a message still to be sent
@@ -70,3 +72,8 @@ class StatsStore:
         )
         async with self._db.reader.connect() as conn:
             return [BindLease(*row) for row in await conn.execute(query)]
+
+    async def webhook_backlog(self) -> int:
+        """Webhook deliveries still to make, every realm's (pending: new or retrying)."""
+        async with self._db.reader.connect() as conn:
+            return int(await conn.scalar(backlog_count()) or 0)

@@ -59,6 +59,11 @@ def _delivery(row: Row[Any]) -> Delivery:
     )
 
 
+# A delivery from a row of `webhook_deliveries` with its event's `type` (the console's queries,
+# store/console_webhooks.py, read deliveries too).
+delivery_of = _delivery
+
+
 class WebhookStore:
     """Endpoints (add, list, remove), deliveries (list, replay) and events written by the
     admin doors (a test event; opt-outs changed through the CLI or /v1)."""

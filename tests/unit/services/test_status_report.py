@@ -29,6 +29,9 @@ class Stats:
         self.asked.append(("stops", since))
         return 3
 
+    async def webhook_backlog(self) -> int:
+        return 7
+
     async def nodes_alive(self, since: float) -> dict[str, int]:
         self.asked.append(("nodes", since))
         return {"all": 2}
@@ -70,7 +73,7 @@ async def test_a_report_from_sqlite_and_a_reachable_gateway() -> None:
     assert report.gateway_error is None
     assert report.inbound_stops_today == 3
     assert ("stops", start_of_day(NOW)) in stats.asked
-    assert report.webhook_backlog is None and report.nodes_alive is None
+    assert report.webhook_backlog == 7 and report.nodes_alive is None
     assert report.database == "sqlite"
 
 

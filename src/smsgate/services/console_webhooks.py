@@ -1,0 +1,149 @@
+"""The console's webhook use cases: a realm's endpoints (add, test, remove), its deliveries by
+page (replay), and the webhook backlog the overview shows.
+
+Changes go through the webhook use cases (services/webhooks.py: the URL and address checks,
+secrets, cancelling a removed endpoint's deliveries); reads of pages and the backlog through
+the console's queries (store/console_webhooks.py, where the backlog is defined). A realm user
+works on their own realm only: another realm, or another realm's endpoint or delivery, is
+`NotFound`, exactly like one that does not exist.
+
+A new endpoint's secret is shown once, on the page the add redirects to (Post/Redirect/Get),
+never in a URL: `add` keeps the endpoint under a random token that only the same session can
+take, once (`take_added`), for CONSOLE_SECRET_KEPT_SECONDS at most, in this process's memory.
+"""
+
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from smsgate.constants import CONSOLE_PAGE_ROWS, CONSOLE_SECRET_KEPT_SECONDS
+from smsgate.domain.console import DeliveryRow, Viewer
+from smsgate.domain.webhook import Endpoint
+from smsgate.services.errors import InvalidInput, NotFound
+from smsgate.services.webhooks import Webhooks
+
+_KEPT_MAX = 100  # new endpoints waiting to be shown; the oldest go first
+
+
+class WebhookReader(Protocol):
+    async def backlog(self, realm_ids: Sequence[int] | None) -> int: ...
+    async def deliveries(
+        self, realm_id: int, *, failed_only: bool, before: int | None, limit: int
+    ) -> list[DeliveryRow]: ...
+    async def delivery(self, delivery_id: int) -> DeliveryRow | None: ...
+
+
+class RealmIds(Protocol):
+    async def realm_id(self, name: str) -> int: ...  # NotFound
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    rows: list[DeliveryRow]
+    next_cursor: int | None  # the `before` of the next page
+
+
+class ConsoleWebhooks:
+    """Webhooks as the console shows and changes them, in the viewer's scope."""
+
+    def __init__(
+        self,
+        webhooks: Webhooks,
+        reader: WebhookReader,
+        realms: RealmIds,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._webhooks = webhooks
+        self._reader = reader
+        self._realms = realms
+        self._monotonic = monotonic
+        self._added: OrderedDict[str, tuple[float, str, Endpoint]] = OrderedDict()
+
+    async def backlog(self, realm_ids: Sequence[int] | None) -> int:
+        """The webhook backlog of these realms (None: every realm)."""
+        return await self._reader.backlog(realm_ids)
+
+    async def realm_id(self, viewer: Viewer, realm: str) -> int:
+        """The id of `realm` if the viewer may see it, else NotFound."""
+        realm_id = await self._realms.realm_id(realm)
+        if not viewer.sees(realm_id):
+            raise NotFound(f"realm {realm} not found")
+        return realm_id
+
+    async def endpoints(self, viewer: Viewer, realm: str) -> list[Endpoint]:
+        await self.realm_id(viewer, realm)
+        return await self._webhooks.list(realm)
+
+    async def endpoint(self, viewer: Viewer, realm: str, endpoint_id: str) -> Endpoint:
+        await self.realm_id(viewer, realm)
+        return await self._webhooks.get(realm, endpoint_id)
+
+    async def add(self, viewer: Viewer, realm: str, url: str, events: list[str]) -> str:
+        """A new endpoint for the event types checked; returns the token `take_added` shows
+        it by. ValueError (why) for a URL webhooks may not call or no event type."""
+        await self.realm_id(viewer, realm)
+        if not events:
+            raise InvalidInput("choose at least one event type")
+        endpoint = await self._webhooks.add(realm, url, events)
+        now = self._monotonic()
+        while self._added and (
+            len(self._added) >= _KEPT_MAX
+            or next(iter(self._added.values()))[0] < now - CONSOLE_SECRET_KEPT_SECONDS
+        ):
+            self._added.popitem(last=False)
+        token = secrets.token_urlsafe(16)
+        self._added[token] = (now, viewer.csrf, endpoint)
+        return token
+
+    def take_added(self, viewer: Viewer, token: str | None) -> Endpoint | None:
+        """The endpoint just added under `token` (with its secret), once, and only for the
+        session that added it; None after that, or when it was kept too long."""
+        if token is None or token not in self._added:
+            return None
+        at, session, endpoint = self._added[token]
+        if session != viewer.csrf:
+            return None
+        del self._added[token]
+        return endpoint if self._monotonic() - at <= CONSOLE_SECRET_KEPT_SECONDS else None
+
+    async def test(self, viewer: Viewer, realm: str, endpoint_id: str) -> str:
+        """Queue a `webhook.test` event for the endpoint; returns the event's id."""
+        await self.realm_id(viewer, realm)
+        return await self._webhooks.test(realm, endpoint_id)
+
+    async def remove(self, viewer: Viewer, realm: str, endpoint_id: str) -> None:
+        await self.realm_id(viewer, realm)
+        await self._webhooks.remove(realm, endpoint_id)
+
+    async def deliveries(
+        self,
+        viewer: Viewer,
+        realm: str,
+        *,
+        failed_only: bool = False,
+        before: int | None = None,
+        limit: int = CONSOLE_PAGE_ROWS,
+    ) -> DeliveryPage:
+        """A page of the realm's deliveries, newest first, ids below the cursor `before`."""
+        realm_id = await self.realm_id(viewer, realm)
+        rows = await self._reader.deliveries(
+            realm_id, failed_only=failed_only, before=before, limit=limit + 1
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return DeliveryPage(rows, rows[-1].delivery.id if more and rows else None)
+
+    async def replay(self, viewer: Viewer, realm: str, delivery_id: int) -> int:
+        """Deliver the event of the realm's delivery again, now; returns the new delivery's
+        id. NotFound for another realm's; InvalidInput if its endpoint was removed."""
+        realm_id = await self.realm_id(viewer, realm)
+        found = await self._reader.delivery(delivery_id)
+        if found is None or found.realm_id != realm_id:
+            raise NotFound(f"webhook delivery {delivery_id} not found")
+        if not found.endpoint_live:
+            raise InvalidInput(f"the endpoint of delivery {delivery_id} was removed")
+        return await self._webhooks.replay(delivery_id, realm)
