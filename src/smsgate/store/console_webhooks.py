@@ -9,33 +9,24 @@ every delivery ever made): every realm's through `ix_webhook_deliveries_due`, so
 through `ix_webhook_deliveries_pending` (endpoint_id, id), one range per endpoint of theirs
 (migration 0017). `smsgate status` (store/stats.py) counts it with the same query.
 
-**A realm's deliveries** are those of its endpoints (an endpoint is sent its own realm's
-events only). A page, newest first below a cursor, is read per endpoint (`id < cursor ORDER BY
-id DESC LIMIT n` on (endpoint_id, id): the realm's endpoints are few) and merged; "failed
-only" (given up, or pending after a failed attempt, as `smsgate webhook deliveries --failed`)
-reads the partial indexes of `failed` and `pending` rows. Statuses are written into the SQL as
-literals: a bound parameter cannot select a partial index.
+**A realm's deliveries** are paged by `store.webhooks.newest_deliveries`, the same query as
+the CLI's and /v1's.
 """
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Executable, Select, func, literal_column, select, union_all
+from sqlalchemy import Select, func, literal_column, select
 
 from smsgate.domain.console import DeliveryRow
 from smsgate.domain.webhook import DeliveryStatus, EndpointState
 from smsgate.store import schema as s
 from smsgate.store.database import Database
-from smsgate.store.webhooks import delivery_of
+from smsgate.store.webhooks import delivery_of, newest_deliveries
 
 _d = s.webhook_deliveries
 _ev = s.webhook_events
 _ep = s.webhook_endpoints
 _PENDING = _d.c.status == literal_column(f"'{DeliveryStatus.PENDING.value}'")
-_FAILED = _d.c.status == literal_column(f"'{DeliveryStatus.FAILED.value}'")
-# The rows of a page, per endpoint: all of them, or the failed and the retrying ones.
-_ALL: list[list[ColumnElement[bool]]] = [[]]
-_FAILED_ONLY: list[list[ColumnElement[bool]]] = [[_FAILED], [_PENDING, _d.c.attempts > 0]]
-UNION_TERMS = 200  # subqueries per statement (SQLite allows 500 in one compound SELECT)
 
 
 def backlog_count(realm_ids: Sequence[int] | None = None) -> Select[int]:
@@ -46,16 +37,6 @@ def backlog_count(realm_ids: Sequence[int] | None = None) -> Select[int]:
         theirs = select(_ep.c.id).where(_ep.c.realm_id.in_(list(realm_ids)))
         query = query.where(_d.c.endpoint_id.in_(theirs))
     return query
-
-
-def _newest(
-    endpoint_id: str, where: list[ColumnElement[bool]], before: int | None, limit: int
-) -> Select[int]:
-    query = select(_d.c.id).where(_d.c.endpoint_id == endpoint_id, *where)
-    if before is not None:
-        query = query.where(_d.c.id < before)
-    page = query.order_by(_d.c.id.desc()).limit(limit).subquery()
-    return select(page.c.id)  # a subquery: SQLite allows no LIMIT on a compound's own terms
 
 
 class ConsoleWebhookQueries:
@@ -79,21 +60,8 @@ class ConsoleWebhookQueries:
                     select(_ep.c.id, _ep.c.url, _ep.c.state).where(_ep.c.realm_id == realm_id)
                 )
             }
-            filters = _FAILED_ONLY if failed_only else _ALL
-            terms = [_newest(ep, where, before, limit) for ep in endpoints for where in filters]
-            ids: set[int] = set()
-            for start in range(0, len(terms), UNION_TERMS):
-                chunk = terms[start : start + UNION_TERMS]
-                query: Executable = chunk[0] if len(chunk) == 1 else union_all(*chunk)
-                ids.update(int(i) for i in await conn.scalars(query))
-            newest = sorted(ids, reverse=True)[:limit]
-            if not newest:
-                return []
-            rows = await conn.execute(
-                select(_d, _ev.c.type)
-                .join(_ev, _ev.c.id == _d.c.event_id)
-                .where(_d.c.id.in_(newest))
-                .order_by(_d.c.id.desc())
+            rows = await newest_deliveries(
+                conn, list(endpoints), failed_only=failed_only, before=before, limit=limit
             )
             return [
                 DeliveryRow(

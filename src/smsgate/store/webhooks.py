@@ -5,8 +5,19 @@ import builtins
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    Select,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smsgate.domain.webhook import (
     Delivery,
@@ -62,6 +73,56 @@ def _delivery(row: Row[Any]) -> Delivery:
 # A delivery from a row of `webhook_deliveries` with its event's `type` (the console's queries,
 # store/console_webhooks.py, read deliveries too).
 delivery_of = _delivery
+
+# A page of a realm's deliveries, newest first below a cursor, is read per endpoint (`id <
+# cursor ORDER BY id DESC LIMIT n` on (endpoint_id, id): a realm's endpoints are few) and
+# merged. "Failed only" is given up, or pending after a failed attempt; it reads the partial
+# indexes of `failed` and `pending` rows (migration 0017). Statuses are written into the SQL as
+# literals: a bound parameter cannot select a partial index.
+_PENDING = _d.c.status == literal_column(f"'{DeliveryStatus.PENDING.value}'")
+_FAILED = _d.c.status == literal_column(f"'{DeliveryStatus.FAILED.value}'")
+_ALL: list[list[ColumnElement[bool]]] = [[]]
+_FAILED_ONLY: list[list[ColumnElement[bool]]] = [[_FAILED], [_PENDING, _d.c.attempts > 0]]
+UNION_TERMS = 200  # subqueries per statement (SQLite allows 500 in one compound SELECT)
+
+
+def _newest(
+    endpoint_id: str, where: list[ColumnElement[bool]], before: int | None, limit: int
+) -> Select[tuple[int]]:
+    query = select(_d.c.id).where(_d.c.endpoint_id == endpoint_id, *where)
+    if before is not None:
+        query = query.where(_d.c.id < before)
+    page = query.order_by(_d.c.id.desc()).limit(limit).subquery()
+    return select(page.c.id)  # a subquery: SQLite allows no LIMIT on a compound's own terms
+
+
+async def newest_deliveries(
+    conn: AsyncConnection,
+    endpoint_ids: builtins.list[str],
+    *,
+    failed_only: bool,
+    before: int | None,
+    limit: int,
+) -> builtins.list[Row[Any]]:
+    """The newest `limit` deliveries of these endpoints with ids below `before`, newest first:
+    rows of `webhook_deliveries` with their event's `type` (see the comment above)."""
+    filters = _FAILED_ONLY if failed_only else _ALL
+    terms = [_newest(ep, where, before, limit) for ep in endpoint_ids for where in filters]
+    ids: set[int] = set()
+    for start in range(0, len(terms), UNION_TERMS):
+        chunk = terms[start : start + UNION_TERMS]
+        query: Executable = chunk[0] if len(chunk) == 1 else union_all(*chunk)
+        ids.update(int(i) for i in await conn.scalars(query))
+    newest = sorted(ids, reverse=True)[:limit]
+    if not newest:
+        return []
+    rows = await conn.execute(
+        select(_d, _ev.c.type)
+        .join(_ev, _ev.c.id == _d.c.event_id)
+        .where(_d.c.id.in_(newest))
+        .order_by(_d.c.id.desc())
+    )
+    return builtins.list(rows)
 
 
 class WebhookStore:
@@ -143,22 +204,12 @@ class WebhookStore:
         """The realm's latest deliveries, newest first (`failed_only`: given up, or pending
         after a failed attempt); with `before`, only those with a smaller id (the next page
         after the one that ended with `before`)."""
-        query = (
-            select(_d, _ev.c.type)
-            .join(_ev, _ev.c.id == _d.c.event_id)
-            .where(_ev.c.realm_id == realm_id)
-            .order_by(_d.c.id.desc())
-            .limit(limit)
-        )
-        if before is not None:
-            query = query.where(_d.c.id < before)
-        if failed_only:
-            query = query.where(
-                (_d.c.status == DeliveryStatus.FAILED.value)
-                | ((_d.c.status == DeliveryStatus.PENDING.value) & (_d.c.attempts > 0))
-            )
         async with self._db.reader.connect() as conn:
-            return [_delivery(row) for row in await conn.execute(query)]
+            endpoints = await conn.scalars(select(_ep.c.id).where(_ep.c.realm_id == realm_id))
+            rows = await newest_deliveries(
+                conn, builtins.list(endpoints), failed_only=failed_only, before=before, limit=limit
+            )
+        return [_delivery(row) for row in rows]
 
     async def delivery(self, realm_id: int, delivery_id: int) -> Delivery | None:
         """The realm's delivery `delivery_id` (None: no such delivery in that realm)."""

@@ -15,16 +15,11 @@ from sqlalchemy.dialects import sqlite
 from smsgate.bootstrap import Gateway
 from smsgate.domain.webhook import AttemptResult, DeliveryStatus, Endpoint
 from smsgate.store import webhook_outbox as outbox
-from smsgate.store.console_webhooks import (
-    _FAILED_ONLY,
-    ConsoleWebhookQueries,
-    _newest,
-    backlog_count,
-)
+from smsgate.store.console_webhooks import ConsoleWebhookQueries, backlog_count
 from smsgate.store.database import open_database
 from smsgate.store.migrate import upgrade
 from smsgate.store.stats import StatsStore
-from smsgate.store.webhooks import WebhookStore
+from smsgate.store.webhooks import _FAILED_ONLY, WebhookStore, _newest
 from tests.integration.store.test_webhooks import endpoint, event
 
 AddRealm = Callable[..., Awaitable[int]]
