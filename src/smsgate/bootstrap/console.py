@@ -8,14 +8,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from smsgate.bootstrap.gateway import Gateway
+from smsgate.bootstrap.gateway import Gateway, webhook_service
 from smsgate.console.admin_pages import AdminPages
 from smsgate.console.login import LoginPages
 from smsgate.console.optout_pages import OptOutPages
 from smsgate.console.pages import Pages
 from smsgate.console.web import HEADERS, ROOT, Web
 from smsgate.console.webhook_pages import WebhookPages
-from smsgate.delivery.webhook_http import resolve
 from smsgate.domain.api_key import ApiKey
 from smsgate.domain.console import Viewer
 from smsgate.domain.model import SenderCode
@@ -33,14 +32,12 @@ from smsgate.services.console_webhooks import ConsoleWebhooks
 from smsgate.services.optouts import OptOuts
 from smsgate.services.realms import Realms
 from smsgate.services.senders import Senders
-from smsgate.services.webhooks import Webhooks
 from smsgate.store.console_optouts import ConsoleOptOutQueries
 from smsgate.store.console_queries import ConsoleQueries
 from smsgate.store.console_sessions import ConsoleSessionStore
 from smsgate.store.console_users import ConsoleUserStore
 from smsgate.store.console_webhooks import ConsoleWebhookQueries
 from smsgate.store.realms import RealmStore
-from smsgate.store.webhooks import WebhookStore
 
 
 class _Directory:
@@ -143,12 +140,7 @@ def build_console(gateway: Gateway) -> Console:
     )
     queries = ConsoleQueries(db)
     hooks = ConsoleWebhooks(
-        Webhooks(
-            WebhookStore(db),
-            gateway.realms,
-            resolver=resolve,
-            allow_private=gateway.settings.webhook_allow_private,
-        ),
+        webhook_service(db, gateway.realms, gateway.settings),
         ConsoleWebhookQueries(db),
         gateway.realms,
     )

@@ -78,6 +78,14 @@ log = logging.getLogger(__name__)
 LISTENER_RECONNECT_SECONDS = (0.5, 10.0)  # NOTIFY listener: first and longest wait (polling covers)
 
 
+def webhook_service(db: Database, realms: RealmStore, settings: Settings) -> Webhooks:
+    """The webhook use cases over `db`, for /v1 and the console (the CLI builds its own without
+    importing the gateway)."""
+    return Webhooks(
+        WebhookStore(db), realms, resolver=resolve, allow_private=settings.webhook_allow_private
+    )
+
+
 @dataclass
 class Gateway:
     """All long-lived parts of one gateway process."""
@@ -291,14 +299,7 @@ def build(
         optouts=ApiOptOuts(
             OptOuts(optouts, Senders(realms, default_region=region), default_region=region)
         ),
-        webhooks=ApiWebhooks(
-            Webhooks(
-                WebhookStore(db),
-                realms,
-                resolver=resolve,
-                allow_private=settings.webhook_allow_private,
-            )
-        ),
+        webhooks=ApiWebhooks(webhook_service(db, realms, settings)),
     )
     return Gateway(
         settings=settings,
