@@ -2,13 +2,22 @@
 uvicorn's real access log lines: any printable password, raw characters left in the query,
 any spelling of the argument's name, GET and POST."""
 
+import asyncio
 import uuid
 from urllib.parse import quote, urlencode
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.support import QUOTED, SUCCESS, Server, exchange, next_phone, send_args
+from tests.e2e.support import (
+    QUOTED,
+    SUCCESS,
+    Server,
+    ServerFactory,
+    exchange,
+    next_phone,
+    send_args,
+)
 from tests.unit.http.test_log_scrub import (
     assert_no_password_fragment,
     password_names,
@@ -66,3 +75,17 @@ def test_a_password_with_quotes_authenticates_and_is_not_logged(shared_server: S
     assert response.endswith(SUCCESS.encode()), response
     line = access_line(shared_server, marker, start)
     assert "SECRET" not in line and "p=***&" in line
+
+
+async def test_the_last_access_lines_are_written_at_shutdown(server_factory: ServerFactory) -> None:
+    """Access lines leave in batches (http/log_batch.py): the ones of the last moment before
+    a graceful stop are in the log too, scrubbed."""
+    server = await server_factory()
+    markers = [uuid.uuid4().hex for _ in range(20)]
+    for marker in markers:
+        target = f"/api_web?p=LASTWORDS&c=smssendmessagetophone&marker={marker}"
+        exchange(server, request("GET", target))
+    await asyncio.to_thread(server.stop)
+    logged = server.log_text()
+    assert all(f"marker={marker} HTTP/1.1" in logged for marker in markers), logged
+    assert "LASTWORDS" not in logged and logged.count("p=***&") == len(markers)

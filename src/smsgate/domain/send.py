@@ -88,6 +88,12 @@ def parse_args(*sources: Iterable[tuple[str, str]]) -> SendArgs:
                 seen[field] = value
         for field, value in seen.items():
             fields.setdefault(field, value)
+    return args_from_fields(fields)
+
+
+def args_from_fields(fields: dict[str, str]) -> SendArgs:
+    """SendArgs from {field: value} (field names as in ALIASES' values; `fields` is reused):
+    bytes that were not UTF-8 read as U+FFFD in every argument but the message text."""
     for field, value in fields.items():
         if not value.isascii() and field != "message_text":
             fields[field] = _SURROGATE.sub("\ufffd", value)

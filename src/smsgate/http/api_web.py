@@ -18,7 +18,7 @@ from typing import Any
 from smsgate.auth.authenticator import Authenticator
 from smsgate.constants import MAX_REQUEST_BODY_BYTES
 from smsgate.domain import send
-from smsgate.http.form import form_pairs
+from smsgate.http.api_args import api_args
 from smsgate.metrics import API_REQUESTS
 from smsgate.services.optouts import Stopped, Stopping
 from smsgate.services.sending import Accepted, Cause, Refused, Sending
@@ -80,7 +80,7 @@ class ApiWeb:
             return
         if line is None:
             # percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces
-            args = send.parse_args(form_pairs(body), form_pairs(scope["query_string"]))
+            args = api_args(body, scope["query_string"])  # as parse_args(form_pairs(...), ...)
             client = scope.get("client")
             try:
                 line, result = await self.handle(args, client[0] if client else None)

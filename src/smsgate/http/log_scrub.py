@@ -16,11 +16,28 @@ from typing import Any
 # at the start of a query string or after ?, &, ; or whitespace. The value runs to the next &
 # or white space (the end of the request target in an access log line), whatever it holds:
 # quotes, semicolons and brackets may be part of a password (encodeURIComponent leaves ' raw).
-_SECRET = re.compile(r"(?i)((?:^|[?&;\s\"'])(?:p|%[57]0)(?:(?:w|%[57]7)(?:d|%[46]4))?=)[^&\s]*")
+# Spelled for speed, the same matches as (?i)((?:^|[?&;\s"'])(?:p|%[57]0)(?:(?:w|%[57]7)
+# (?:d|%[46]4))?=)[^&\s]* (a test holds them equal): no case folding, and the boundary apart,
+# a character set that starts the pattern (the engine skips to such characters in C) or the
+# start of the text (`_AT_START`, tried once). A match ends before an & or white space, so the
+# boundary of the next one is never inside it.
+_NAME = r"(?:[pP]|%[57]0)(?:(?:[wW]|%[57]7)(?:[dD]|%[46]4))?="
+_AT_START = re.compile(rf"({_NAME})[^&\s]*")
+_SECRET = re.compile(rf"([?&;\s\"']{_NAME})[^&\s]*")
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def _masked(found: "re.Match[str]") -> str:
+    return found[1] + "***"
 
 
 def scrub(text: str) -> str:
-    return _SECRET.sub(r"\1***", text)
+    """`text` with every password value replaced by `***` (a function as the replacement:
+    a template such as r"\1***" is expanded in Python at every match, twice the cost)."""
+    head = _AT_START.match(text)
+    if head is None:
+        return _SECRET.sub(_masked, text)
+    return head[1] + "***" + _SECRET.sub(_masked, text[head.end() :])
 
 
 class ScrubSecrets(logging.Filter):
@@ -45,16 +62,14 @@ def logging_config(
     `log_format` "json" writes one JSON object per line (http/log_json.py)."""
     json_lines = log_format == "json"
     handler = {
-        "class": "logging.StreamHandler",
+        "class": "smsgate.http.log_batch.BatchedStreamHandler",  # lines leave in batches
         "formatter": "json" if json_lines else "plain",
         # the access fields are read from the record's arguments, before scrub folds them in
         "filters": ["access_fields", "scrub"] if json_lines else ["scrub"],
         "stream": "ext://sys.stderr",
     }
     filters: dict[str, Any] = {"scrub": {"()": ScrubSecrets}}
-    formatters: dict[str, Any] = {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-    }
+    formatters: dict[str, Any] = {"plain": {"format": PLAIN_FORMAT}}
     if json_lines:
         from smsgate.http.log_json import AccessFields, JsonLines
 

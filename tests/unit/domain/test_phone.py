@@ -2,9 +2,10 @@
 
 import phonenumbers
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+import smsgate.domain.phone as phone_module
 from smsgate.constants import MAX_PHONE_DIGITS
 from smsgate.domain.phone import (
     PHONE_NOT_DIGITS,
@@ -167,3 +168,14 @@ def test_phone_error_total(raw: str | None) -> None:
         stripped = raw.strip()
         assert stripped.isascii() and stripped.isdigit()
         assert 1 <= len(stripped) <= MAX_PHONE_DIGITS
+
+
+@settings(deadline=None)  # libphonenumber, twice: slow on a loaded machine
+@given(spelled, st.sampled_from(REGIONS + ["US"] * 4))
+@example("1123450100001", "US")  # the benchmark's numbers: "+1..." read twice
+@example("447911123456", "US")  # read again by _kept_apart
+def test_remembered_readings_change_no_key(phone: str, region: str) -> None:
+    remembered = library_normalise.__wrapped__(phone, region)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(phone_module, "_possible", phone_module._possible.__wrapped__)
+        assert library_normalise.__wrapped__(phone, region) == remembered

@@ -1,0 +1,64 @@
+"""`api_args` is `parse_args` over `form_pairs`, on any bytes and any spelling of the names."""
+
+from urllib.parse import quote
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smsgate.domain.send import ALIASES, SendArgs, parse_args
+from smsgate.http.api_args import api_args
+from smsgate.http.form import form_pairs
+
+# the characters that matter to the parser, plus some of everything else
+_TEXT = st.text(
+    alphabet=st.sampled_from("&=+%; aZ09é€\x00\udc80") | st.characters(codec="utf-8"), max_size=20
+)
+
+
+def _spelled(name: str) -> st.SearchStrategy[str]:
+    """`name` as a client may write it: any case, some letters percent-encoded."""
+    letters = [
+        st.sampled_from([c.lower(), c.upper(), quote(c, safe=""), f"%{ord(c):02X}"]) for c in name
+    ]
+    return st.tuples(*letters).map("".join)
+
+
+_NAMES = st.sampled_from([*sorted(ALIASES), "x", "mesage_text", ""]).flatmap(_spelled)
+_FIELD = st.tuples(_NAMES, _TEXT).map(
+    lambda nv: f"{nv[0]}={quote(nv[1], safe='=+%&', errors='surrogateescape')}"
+)
+# "\udc80" goes on the wire as the byte 0x80 (not UTF-8)
+_SOURCE = st.lists(_FIELD | _TEXT, max_size=8).map(
+    lambda fields: "&".join(fields).encode("utf-8", "surrogateescape")
+)
+
+
+def _reference(body: bytes, query: bytes) -> SendArgs:
+    return parse_args(form_pairs(body), form_pairs(query))
+
+
+@given(st.binary(max_size=60), st.binary(max_size=60))
+def test_any_bytes(body: bytes, query: bytes) -> None:
+    assert api_args(body, query) == _reference(body, query)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SOURCE, _SOURCE)
+def test_any_spelling_order_and_repetition_of_the_arguments(body: bytes, query: bytes) -> None:
+    assert api_args(body, query) == _reference(body, query)
+
+
+def test_a_whatcounts_request() -> None:
+    query = (
+        b"r=acme&p=s3cret&c=smssendmessagetophone&sender_code=12345"
+        b"&message_text=Your%20code+is%20%E2%82%AC1&phone=12065551212&P=other"
+    )
+    assert api_args(b"", query) == SendArgs(
+        command="smssendmessagetophone",
+        realm="acme",
+        password="s3cret",
+        phone="12065551212",
+        sender_code="12345",
+        message_text="Your code is €1",
+    )
+    assert api_args(b"phone=1&pwd=body", query).password == "body"  # the body first
