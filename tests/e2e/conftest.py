@@ -19,6 +19,7 @@ import pytest
 from smsgate.store.database import Database, open_database
 from tests.e2e.scaleout_support import CountingSMSC, prepare_database
 from tests.e2e.support import SHARED_REALMS, Cli, Server, ServerFactory, make_client
+from tests.fakes.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +93,13 @@ async def db(postgres_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    """A webhook receiver on loopback (servers that call it need SMSGATE_WEBHOOK_ALLOW_PRIVATE)."""
+    started = await WebhookReceiver().start()
+    try:
+        yield started
+    finally:
+        await started.stop()

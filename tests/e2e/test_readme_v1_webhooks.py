@@ -6,10 +6,7 @@ import asyncio
 import json
 import re
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.e2e.support import ServerFactory, clean_env
 from tests.e2e.test_v1_contract import create_key
@@ -25,15 +22,6 @@ def webhooks_api_example() -> str:
     found = re.search(r"```sh\n(.*?)```", section, re.S)
     assert found is not None, "the Webhooks section has a /v1 example"
     return found.group(1)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    started = await WebhookReceiver().start()
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 async def test_the_readme_webhooks_example_works_as_written(

@@ -5,10 +5,7 @@ the deliveries listed through /v1, and one replayed: it arrives again, with the 
 `webhook-id`."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from tests.e2e.support import ServerFactory
 from tests.e2e.test_v1 import authorised
@@ -18,15 +15,6 @@ from tests.support.waiting import eventually
 
 REALM, CODE = "hooked", "120162701555"
 TIMEOUT = 30.0
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    started = await WebhookReceiver().start()
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 async def test_an_endpoint_added_through_v1_gets_signed_events_and_a_replay(
