@@ -8,6 +8,7 @@ Set `SMSGATE_TEST_NO_POSTGRES=1` to skip them instead (CI without a PostgreSQL s
 """
 
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager
@@ -21,6 +22,8 @@ from argon2 import PasswordHasher
 from smsgate.auth.passwords import hash_password
 from smsgate.bootstrap import Gateway, build
 from smsgate.settings import Settings
+from smsgate.store.database import open_database
+from smsgate.store.migrate import upgrade
 from tests.filesystems import MountTmpfs, tmpfs
 
 PG_HOST = "127.0.0.1"
@@ -173,3 +176,18 @@ def mount_tmpfs(tmp_path: Path) -> Iterator[MountTmpfs]:
             return mounts.enter_context(tmpfs(tmp_path / name, **options))
 
         yield mount
+
+
+@pytest.fixture
+async def migrated_sqlite(tmp_path: Path) -> AsyncIterator[sqlite3.Connection]:
+    """A plain `sqlite3` connection to a new database file at the latest migration (for
+    query plans: `EXPLAIN QUERY PLAN` on the statements the hot paths and pages run)."""
+    path = tmp_path / "plans.db"
+    db = open_database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+    connection = sqlite3.connect(path)
+    yield connection
+    connection.close()

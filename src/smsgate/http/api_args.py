@@ -1,16 +1,17 @@
 """api_web's arguments straight from the raw request: `api_args(body, query)`.
 
-The result is exactly `send.parse_args(form_pairs(body), form_pairs(query))` (a property test
-holds them equal on arbitrary bytes): the fields of the POST body, then those of the query
-string; the first occurrence of an argument wins, whichever alias carried it; names and values
-are decoded as `form_pairs` decodes them (`+` and `%XX` as UTF-8, other bytes kept as lone
-surrogates), and `send.args_from_fields` makes the record.
+The result is exactly `send.parse_args` over `urllib.parse.parse_qsl` of the body and of the
+query string (decoded with "surrogateescape", blank values kept; a property test holds them
+equal on arbitrary bytes): the fields of the POST body, then those of the query string; the
+first occurrence of an argument wins, whichever alias carried it; `+` and `%XX` decode as
+UTF-8 and other bytes stay lone surrogates, so that `domain.send` can refuse a message text
+that was not valid UTF-8 instead of sending U+FFFD; `send.args_from_fields` makes the record.
 
-Why hand-written: the general form builds a list of (name, value) pairs per source and then
-folds them with a dict per source, and decodes every value that holds `%` or `+`; this is one
-pass over each source that decodes a value only when it fills an argument for the first time
-(an unknown or repeated argument costs no `unquote`), ~2x faster than the general form for
-api_web's usual query string (a few µs of each request on the 2-core benchmark machine).
+Why hand-written: `parse_qsl` unquotes every name and value even when there is nothing to
+decode (~10 % of an API worker's time per request, py-spy, 2026-11-25), and pairs then folded
+by `parse_args` cost a list and a dict per source; this is one pass over each source that
+decodes a field only when it holds `%` or `+`, and a value only when it fills an argument for
+the first time (an unknown or repeated argument costs no `unquote`).
 """
 
 from urllib.parse import unquote

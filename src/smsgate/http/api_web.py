@@ -80,7 +80,7 @@ class ApiWeb:
             return
         if line is None:
             # percent-encoded UTF-8 (and raw UTF-8 in a POST body) decode; "+" and %20 are spaces
-            args = api_args(body, scope["query_string"])  # as parse_args(form_pairs(...), ...)
+            args = api_args(body, scope["query_string"])  # the body first, then the query string
             client = scope.get("client")
             try:
                 line, result = await self.handle(args, client[0] if client else None)

@@ -8,7 +8,6 @@
 
 import asyncio
 import itertools
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -28,8 +27,6 @@ from smsgate.ids import new_message_id
 from smsgate.settings import Settings
 from smsgate.smpp.simulator import SmscSimulator
 from smsgate.store import schema as s
-from smsgate.store.database import open_database
-from smsgate.store.migrate import upgrade
 from tests.conftest import CHEAP_HASHER
 from tests.support.waiting import eventually
 
@@ -62,21 +59,6 @@ def connection(smsc: SmscSimulator, **overrides: Any) -> SmppConnectionConfig:
 
 
 StartSmsc = Callable[[SmscSimulator], Awaitable[SmscSimulator]]
-
-
-@pytest.fixture
-async def migrated_sqlite(tmp_path: Path) -> AsyncIterator[sqlite3.Connection]:
-    """A plain `sqlite3` connection to a new database file at the latest migration (for
-    query plans: `EXPLAIN QUERY PLAN` on the statements the hot paths run)."""
-    path = tmp_path / "plans.db"
-    db = open_database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
-    connection = sqlite3.connect(path)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture

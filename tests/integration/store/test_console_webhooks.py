@@ -1,23 +1,19 @@
 """The console's webhook queries on SQLite and PostgreSQL: the backlog (pending deliveries, new
 or retrying, counted; delivered, failed and cancelled ones not), per realm and for all, the
 same count in `smsgate status`'s stats; pages of a realm's deliveries; and on SQLite the
-partial indexes of migration 0017 in the plans."""
+partial indexes of migration 0017 in the migrated_sqlite."""
 
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from sqlalchemy.dialects import sqlite
 
 from smsgate.bootstrap import Gateway
 from smsgate.domain.webhook import AttemptResult, DeliveryStatus, Endpoint
 from smsgate.store import webhook_outbox as outbox
 from smsgate.store.console_webhooks import ConsoleWebhookQueries, backlog_count
-from smsgate.store.database import open_database
-from smsgate.store.migrate import upgrade
 from smsgate.store.stats import StatsStore
 from smsgate.store.webhooks import _FAILED_ONLY, WebhookStore, _newest
 from tests.integration.store.test_webhooks import endpoint, event
@@ -139,31 +135,21 @@ async def test_retrying_is_shown_as_such(gateway: Gateway, add_realm: AddRealm) 
     assert [r.delivery.id for r in failed] == [retrying]
 
 
-@pytest.fixture
-async def plans(tmp_path: Path) -> AsyncIterator[sqlite3.Connection]:
-    """A plain sqlite3 connection to a new database at the latest migration."""
-    path = tmp_path / "plans.db"
-    db = open_database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await upgrade(db)
-    finally:
-        await db.dispose()
-    connection = sqlite3.connect(path)
-    yield connection
-    connection.close()
-
-
 def _plan(conn: sqlite3.Connection, statement: Any) -> str:
     compiled = statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
     return " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {compiled}"))
 
 
-def test_sqlite_counts_and_pages_from_the_partial_indexes(plans: sqlite3.Connection) -> None:
-    assert "USING INDEX ix_webhook_deliveries_due" in _plan(plans, backlog_count())
-    realm = _plan(plans, backlog_count([1, 2]))
+def test_sqlite_counts_and_pages_from_the_partial_indexes(
+    migrated_sqlite: sqlite3.Connection,
+) -> None:
+    assert "USING INDEX ix_webhook_deliveries_due" in _plan(migrated_sqlite, backlog_count())
+    realm = _plan(migrated_sqlite, backlog_count([1, 2]))
     assert "USING INDEX ix_webhook_deliveries_pending (endpoint_id=?)" in realm
-    failed, retrying = (_plan(plans, _newest("ep_1", where, 100, 51)) for where in _FAILED_ONLY)
+    failed, retrying = (
+        _plan(migrated_sqlite, _newest("ep_1", where, 100, 51)) for where in _FAILED_ONLY
+    )
     assert "USING INDEX ix_webhook_deliveries_failed (endpoint_id=? AND id<?)" in failed
     assert "USING INDEX ix_webhook_deliveries_pending (endpoint_id=? AND id<?)" in retrying
-    every = _plan(plans, _newest("ep_1", [], 100, 51))
+    every = _plan(migrated_sqlite, _newest("ep_1", [], 100, 51))
     assert "ix_webhook_deliveries_endpoint_id_id (endpoint_id=? AND id<?)" in every
