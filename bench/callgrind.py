@@ -11,7 +11,8 @@ sender code; `smsgate serve` with its defaults (access log on) under
 `valgrind --tool=callgrind --instr-atstart=no`; `--warmup` api_web requests (the benchmark's
 URL, US numbers) one after another on one keep-alive connection; `callgrind_control --zero`
 and instrumentation on; `--requests` more the same way; once the sink has them all,
-`callgrind_control --dump`; the instructions of every thread of the server / `--requests`.
+`callgrind_control --dump`; the instructions of every thread of the server in that dump (not
+the one written at exit, which holds the shutdown) / `--requests`.
 One connection keeps the group commit at one message a transaction, so the figure is
 repeatable but holds the commit's fixed cost per message, which the 50 connections of
 `bench.run` share among a batch. `--src DIR` puts another tree's `src` first on
@@ -67,7 +68,7 @@ def _delivered(sink: Sink) -> int:
         return -1
 
 
-def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> dict[str, float]:
+def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> tuple[float, float, Path]:
     if shutil.which("valgrind") is None:
         raise BenchError("valgrind is not installed (apt-get install valgrind)")
     workdir = Path(tempfile.mkdtemp(prefix="smsgate-cg-"))
@@ -131,15 +132,16 @@ def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> dict[st
         conn.close()
     finally:
         procs.stop_all()
+    # only the explicit dump (callgrind.out.1): the one written at exit holds the shutdown
     total = 0
-    for dump in workdir.glob("callgrind.out*"):
+    for dump in workdir.glob("callgrind.out.*"):
         for line in dump.read_text(errors="replace").splitlines():
             if line.startswith("totals:") or line.startswith("summary:"):
                 total += int(line.split()[1])
                 break
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"instructions_per_msg": total / requests, "seconds": seconds, "workdir": str(workdir)}
+    return total / requests, seconds, workdir
 
 
 def main() -> None:
@@ -150,10 +152,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the directory and dumps")
     opts = parser.parse_args()
     src = (opts.src / "src").resolve() if opts.src else None
-    result = measure(opts.requests, opts.warmup, src, opts.keep)
+    per_msg, seconds, workdir = measure(opts.requests, opts.warmup, src, opts.keep)
     print(
-        f"instructions/msg {result['instructions_per_msg']:,.0f}  ({result['seconds']:.0f} s; "
-        f"{'kept in ' + result['workdir'] if opts.keep else 'no files kept'}; "
+        f"instructions/msg {per_msg:,.0f}  ({seconds:.0f} s; "
+        f"{f'kept in {workdir}' if opts.keep else 'no files kept'}; "
         f"tree {src or REPO / 'src'})"
     )
 
