@@ -34,6 +34,7 @@ from smsgate.domain.optout import OPTED_OUT_ERROR
 from smsgate.domain.routing import route
 from smsgate.metrics import QUEUE_DEPTH, RESENT_AFTER_RESTART
 from smsgate.services.statuses import StatusRecorder
+from smsgate.smpp.client import try_acquire
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +192,9 @@ class Dispatcher:
 
     async def _place(self, claimed: Claimed) -> None:
         """Claimed messages into their sender code's lane (counted in `_claimed` already)."""
+        lanes = self._lanes
         for message, claimed_at in claimed:
-            lane = await self._lane(message.sender_code)
+            lane = lanes.get(message.sender_code) or await self._lane(message.sender_code)
             lane.queue.append((message, claimed_at))
             if lane.task is None or lane.task.done():
                 lane.task = asyncio.create_task(self._drain(lane))
@@ -271,7 +273,8 @@ class Dispatcher:
                 await lane.bucket.acquire()
             if not link.bucket.try_acquire():
                 await link.bucket.acquire()
-            await sending.window.acquire()
+            if not try_acquire(sending.window):
+                await sending.window.acquire()
             self._submitter.start(sending, part)
 
     async def _route(self, message: Message) -> Link | None:

@@ -100,12 +100,14 @@ class _Waking:
         self._wakeup.set()
 
     async def _wait(self, seconds: float) -> None:
-        """Until woken, closed, or `seconds` have passed (clear `_wakeup` before looking)."""
+        """Until woken, closed, or `seconds` have passed (clear `_wakeup` before looking).
+        The time limit sets `_wakeup` too: a timer costs less than `asyncio.timeout`, and this
+        runs once per message when messages come one at a time."""
+        timer = asyncio.get_running_loop().call_later(seconds, self._wakeup.set)
         try:
-            async with asyncio.timeout(seconds):
-                await self._wakeup.wait()
-        except TimeoutError:
-            pass
+            await self._wakeup.wait()
+        finally:
+            timer.cancel()
 
     async def _claim_failed(self, exc: Exception) -> None:
         """The store is down: the rows stay queued; look again after the poll interval."""

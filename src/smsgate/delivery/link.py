@@ -152,8 +152,11 @@ class Link:
         """What `session()` would return at once, or None when it would wait or raise."""
         if not self._open.is_set():
             return None
-        usable = [s for s in self._sessions if s.accepting]  # not closing or unbinding
-        return min(usable, key=lambda s: s.in_flight) if usable else None
+        best: EsmeSession | None = None  # the first of the fewest in flight, without a list
+        for session in self._sessions:
+            if session.accepting and (best is None or session.in_flight < best.in_flight):
+                best = session  # accepting: not closing or unbinding
+        return best
 
     async def wait_bound(self) -> None:
         while not self._sessions:

@@ -29,6 +29,7 @@ from smsgate.smpp.errors import SmppError
 from smsgate.smpp.pdu import Pdu, SubmitSmResp
 
 log = logging.getLogger(__name__)
+_OK = CommandStatus.ESME_ROK
 
 
 @dataclass(slots=True)
@@ -69,12 +70,13 @@ class Submitter:
         largest item of the core's loop per message). Otherwise, and for any response but
         ESME_ROK, `_submit` runs as a task: it waits for a session, resends and fails."""
         session = sending.link.ready_session()
-        fut = session.submit_nowait(part.pdu) if session is not None else None
-        if fut is None:
-            self._spawn(self._submit(sending, part))
-            return
-        self.in_flight.add(fut)
-        fut.add_done_callback(functools.partial(self._answered, sending, part))
+        if session is not None:
+            answered = functools.partial(self._answered, sending, part)
+            fut = session.submit_nowait(part.body, then=answered)
+            if fut is not None:
+                self.in_flight.add(fut)
+                return
+        self._spawn(self._submit(sending, part))
 
     def _answered(self, sending: Sending, part: Part, fut: "asyncio.Future[Pdu]") -> None:
         self.in_flight.discard(fut)
@@ -85,7 +87,7 @@ class Submitter:
             outcome: SubmitSmResp | SmppError = submit_response(fut)
         except SmppError as exc:
             outcome = exc
-        if isinstance(outcome, SubmitSmResp) and outcome.command_status == CommandStatus.ESME_ROK:
+        if isinstance(outcome, SubmitSmResp) and outcome.command_status == _OK:
             self._part_accepted(sending, part, outcome)
             sending.window.release()
             return
@@ -119,7 +121,7 @@ class Submitter:
                 if outcome is None:
                     try:
                         session = await link.session()
-                        outcome = await session.submit(part.pdu)
+                        outcome = await session.submit(part.body)
                     except LinkNotHeld:
                         if not sending.failed:
                             sending.failed = True

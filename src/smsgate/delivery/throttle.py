@@ -45,7 +45,7 @@ class TokenBucket:
 
     def try_acquire(self) -> bool:
         """Take a token if one is available now."""
-        if self.unlimited:
+        if not self.rate:  # unlimited (without the property: twice per part sent)
             return True
         self._refill()
         if self._tokens >= 1.0 and not self._lock.locked():

@@ -68,7 +68,10 @@ _GSM_CHARS: Final = frozenset(c for i, c in enumerate(_BASIC) if i != _ESC) | fr
 _EXT_RE: Final = re.compile("[" + re.escape("".join(_EXTENSION)) + "]")
 _ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")  # chars needing a surrogate pair
 
+# An ASCII character outside the alphabet becomes one that is not ASCII, so that one
+# `translate` + `encode("ascii")` encodes a text and fails on any character it cannot encode.
 _ENCODE_TABLE: Final[dict[int, str]] = {
+    **{i: "\x80" for i in range(0x80) if chr(i) not in _GSM_CHARS},
     **{ord(c): chr(i) for i, c in enumerate(_BASIC) if i != _ESC},
     **{ord(c): chr(_ESC) + chr(code) for c, code in _EXTENSION.items()},
 }
@@ -89,10 +92,11 @@ def choose_encoding(text: str) -> Encoding:
 
 def gsm7_encode(text: str) -> bytes:
     """Unpacked GSM 03.38: one octet per septet, extension chars as ESC + code."""
-    if not _is_gsm(text):
+    try:
+        return text.translate(_ENCODE_TABLE).encode("ascii")
+    except UnicodeEncodeError:  # a character outside the alphabet (see `_ENCODE_TABLE`)
         bad = next(c for c in text if c not in _GSM_CHARS)
-        raise ValueError(f"character {bad!r} is not in the GSM 03.38 alphabet")
-    return text.translate(_ENCODE_TABLE).encode("ascii")
+        raise ValueError(f"character {bad!r} is not in the GSM 03.38 alphabet") from None
 
 
 def _unescape(code: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 from smsgate.constants import SMPP_INTERFACE_VERSION
 from smsgate.smpp.codes import CommandId, CommandStatus
+from smsgate.smpp.encoder import request_frame
 from smsgate.smpp.errors import (
     BindFailed,
     ConnectionLost,
@@ -92,10 +93,11 @@ class EsmeSession(SmppSession):
         """submit_sm sent (or waiting for a window slot) and not answered yet."""
         return self._inflight
 
-    async def submit(self, pdu: SubmitSm, *, timeout: float | None = None) -> SubmitSmResp:
+    async def submit(self, pdu: SubmitSm | bytes, *, timeout: float | None = None) -> SubmitSmResp:
         """Send one submit_sm and return its response, whatever its command_status.
 
-        A generic_nack is returned as a SubmitSmResp with the nack's status, so callers
+        `pdu` is a SubmitSm, or the body of one as `encoder.submit_sm_body` gives it. A
+        generic_nack is returned as a SubmitSmResp with the nack's status, so callers
         classify one status field. Raises SmppTimeout or ConnectionLost (also once `unbind`
         has started). With `window`, waits for a free slot first.
         """
@@ -110,7 +112,8 @@ class EsmeSession(SmppSession):
                     window.release()
                     raise ConnectionLost(f"{self.name}: unbinding")
             try:
-                resp = await self.request(pdu, timeout)
+                await self.until_writable(timeout)
+                resp = await self._begin_submit(pdu, timeout)
             except GenericNackError as exc:
                 return SubmitSmResp(sequence_number=exc.sequence_number, command_status=exc.status)
             finally:
@@ -123,21 +126,42 @@ class EsmeSession(SmppSession):
         return resp
 
     def submit_nowait(
-        self, pdu: SubmitSm, *, timeout: float | None = None
+        self,
+        pdu: SubmitSm | bytes,
+        *,
+        timeout: float | None = None,
+        then: "Callable[[asyncio.Future[Pdu]], None] | None" = None,
     ) -> "asyncio.Future[Pdu] | None":
         """`submit` without a coroutine, for the dispatcher's hot path: writes the submit_sm
         now and returns the future of its response (read it with `submit_response`), or None,
         sending nothing, when `submit` would have to wait (a full session window, a peer not
-        reading) or would refuse (unbinding, closed)."""
+        reading) or would refuse (unbinding, closed). `then(future)` runs once the future is
+        done, right after the session's own bookkeeping (one callback, not two)."""
         window = self._window
         if self._unbinding or not self._writable.is_set() or not self.is_open:
             return None
-        if window is not None and not _try_acquire(window):
+        if window is not None and not try_acquire(window):
             return None
-        fut = self.begin_request(pdu, timeout)
+        fut = self._begin_submit(pdu, timeout)
         self._inflight += 1
-        fut.add_done_callback(self._answered if window is None else self._answered_in_window)
+        if then is None:
+            fut.add_done_callback(self._answered if window is None else self._answered_in_window)
+        else:
+            fut.add_done_callback(partial(self._answered_then, then))
         return fut
+
+    def _begin_submit(self, pdu: SubmitSm | bytes, timeout: float | None) -> "asyncio.Future[Pdu]":
+        if not isinstance(pdu, bytes):
+            return self.begin_request(pdu, timeout)
+        seq = self.next_sequence()
+        frame = request_frame(CommandId.SUBMIT_SM, seq, pdu)
+        return self.begin_request_frame(frame, seq, CommandId.SUBMIT_SM_RESP, timeout)
+
+    def _answered_then(
+        self, then: "Callable[[asyncio.Future[Pdu]], None]", fut: "asyncio.Future[Pdu]"
+    ) -> None:
+        self._answered_in_window(fut)
+        then(fut)
 
     def _answered_in_window(self, fut: "asyncio.Future[Pdu]") -> None:
         if self._window is not None:
@@ -312,9 +336,14 @@ async def connect(
     return session
 
 
-def _try_acquire(semaphore: asyncio.Semaphore) -> bool:
+def try_acquire(semaphore: asyncio.Semaphore) -> bool:
     """Take a slot of `semaphore` if one is free now, without waiting. asyncio has no
-    non-blocking acquire; when `locked()` is False, `acquire()` returns at its first step."""
+    non-blocking acquire: when `locked()` is False, `acquire()` takes a slot at its first step.
+    The usual case (a slot free, no one waiting) is read from the semaphore's counter itself,
+    without `locked()` and the coroutine."""
+    if semaphore._value > 0 and not semaphore._waiters:
+        semaphore._value -= 1
+        return True
     if semaphore.locked():
         return False
     step = semaphore.acquire()

@@ -4,6 +4,11 @@ On the hot path (tens of thousands of PDUs per second): precompiled `struct.Stru
 %-format for the submit_sm/deliver_sm body, no intermediate objects. Limits are enforced
 exactly here (decoding is lenient, see `decoder`): a field that does not fit raises ValueError.
 Callers import `encode` from `smsgate.smpp.pdu`, which re-exports this very function.
+
+The gateway's own submit_sm skips the dataclass: `submit_sm_body` gives the body of a submit_sm
+that sets only the fields the dispatcher sets, the same octets as `encode(SubmitSm(...))` after
+its header (tests/unit/smpp/test_encoder.py proves it), and `request_frame` puts the header of
+a sequence number in front of such a body.
 """
 
 import struct
@@ -136,6 +141,74 @@ def _encode_short_message(p: ShortMessage) -> bytes:
         sm,
         _tlvs(p.tlvs) if p.tlvs else b"",
     )
+
+
+# `_SM_BODY` with service_type, protocol_id, priority_flag, schedule_delivery_time,
+# replace_if_present_flag and sm_default_msg_id at their defaults and no TLVs
+_SUBMIT_BODY: Final = b"\0%c%c%s\0%c%c%s\0%c\0\0\0%s\0%c\0%c\0%c%s"
+
+
+def submit_sm_body(
+    source_addr_ton: int,
+    source_addr_npi: int,
+    source_addr: str,
+    dest_addr_ton: int,
+    dest_addr_npi: int,
+    destination_addr: str,
+    esm_class: int,
+    registered_delivery: int,
+    validity_period: str,
+    data_coding: int,
+    short_message: bytes,
+) -> bytes:
+    """The body of `SubmitSm(**these fields)`: what `encode` writes after the header, without
+    building the dataclass. Raises ValueError as `encode` does (it does the raising)."""
+    source = source_addr.encode("latin-1")
+    destination = destination_addr.encode("latin-1")
+    validity = validity_period.encode("latin-1")
+    if (
+        len(source) <= 20
+        and len(destination) <= 20
+        and len(validity) <= 16
+        and len(short_message) <= SMPP_MAX_SHORT_MESSAGE
+        and b"\0" not in source + destination + validity
+    ):
+        try:
+            return _SUBMIT_BODY % (
+                source_addr_ton,
+                source_addr_npi,
+                source,
+                dest_addr_ton,
+                dest_addr_npi,
+                destination,
+                esm_class,
+                validity,
+                registered_delivery,
+                data_coding,
+                len(short_message),
+                short_message,
+            )
+        except OverflowError:  # an int field out of range: `encode` words the error
+            pass
+    pdu = SubmitSm(
+        source_addr_ton=source_addr_ton,
+        source_addr_npi=source_addr_npi,
+        source_addr=source_addr,
+        dest_addr_ton=dest_addr_ton,
+        dest_addr_npi=dest_addr_npi,
+        destination_addr=destination_addr,
+        esm_class=esm_class,
+        registered_delivery=registered_delivery,
+        validity_period=validity_period,
+        data_coding=data_coding,
+        short_message=short_message,
+    )
+    return encode(pdu)[16:]
+
+
+def request_frame(command_id: int, sequence_number: int, body: bytes) -> bytes:
+    """A request's frame: the header (command_status 0) and `body`, e.g. `submit_sm_body`'s."""
+    return _HEADER.pack(16 + len(body), command_id, 0, sequence_number) + body
 
 
 def _empty(_: Pdu) -> bytes:

@@ -176,13 +176,18 @@ class SmppSession(asyncio.Protocol):
         Raises SmppTimeout, ConnectionLost, GenericNackError, PduError (malformed response)
         or UnexpectedResponse. `timeout` defaults to `request_timeout`.
         """
+        await self.until_writable(timeout)
+        return await self.begin_request(pdu, timeout)
+
+    async def until_writable(self, timeout: float | None = None) -> None:
+        """Wait while the transport has paused writing; SmppTimeout after `timeout`
+        (default `request_timeout`)."""
         if not self._writable.is_set():
             try:
                 async with asyncio.timeout(self._timeout(timeout)):
                     await self._writable.wait()
             except TimeoutError:
                 raise SmppTimeout(f"{self.name}: peer not reading") from None
-        return await self.begin_request(pdu, timeout)
 
     def begin_request(self, pdu: Pdu, timeout: float | None = None) -> "asyncio.Future[Pdu]":
         """Write `pdu` now and return the future of its response (see `request`).

@@ -1,6 +1,7 @@
 """ESME session against the simulator over real TCP on 127.0.0.1."""
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -26,6 +27,7 @@ from smsgate.smpp.pdu import (
     SubmitSmResp,
     Unbind,
     UnbindResp,
+    encode,
     get_tlv,
 )
 from smsgate.smpp.simulator import SmscSession, SmscSimulator
@@ -342,6 +344,33 @@ async def test_submit_nowait_answers_like_submit(smsc: SmscFactory, esme: EsmeFa
     assert [r.command_status for r in resps] == [S.ESME_ROK] * 20
     assert {r.message_id for r in resps} == set(sim.messages)
     assert session.in_flight == 0
+
+
+async def test_a_submit_sm_body_goes_out_as_its_submit_sm(
+    smsc: SmscFactory, esme: EsmeFactory
+) -> None:
+    """The dispatcher submits bodies encoded once (`submit_sm_body`): the SMSC reads the very
+    submit_sm the dataclass would have made, under the session's own sequence numbers."""
+    sim = await smsc()
+    session = await esme(sim, window=5)
+    body = encode(RECEIPTED)[16:]
+    assert (await session.submit(body)).command_status == S.ESME_ROK
+    seen: list[tuple[int, int, bool]] = []
+
+    def then(fut: "asyncio.Future[Pdu]") -> None:  # after the session's own bookkeeping
+        seen.append((session.in_flight, window._value, fut.done()))
+
+    window = session._window
+    assert window is not None
+    fut = session.submit_nowait(body, then=then)
+    assert fut is not None and session.in_flight == 1
+    await asyncio.wait([fut])
+    await asyncio.sleep(0)
+    assert seen == [(0, 5, True)]
+    assert submit_response(fut).command_status == S.ESME_ROK
+    sent = list(sim.messages.values())
+    assert [dataclasses.replace(p, sequence_number=0) for p in sent] == [RECEIPTED] * 2
+    assert sent[0].sequence_number != sent[1].sequence_number
 
 
 async def test_submit_response_folds_generic_nack(smsc: SmscFactory, esme: EsmeFactory) -> None:

@@ -1,6 +1,7 @@
 """Tests for GSM 03.38 / UCS-2 encoding, segmentation and the concatenation UDH."""
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -89,6 +90,22 @@ def test_non_gsm_chars(text: str) -> None:
     assert choose_encoding(text) is Encoding.UCS2
     with pytest.raises(ValueError, match=r"GSM 03\.38"):
         gsm7_encode(text)
+
+
+@given(st.text(alphabet=GSM_ALPHABET + "`\t\x1b\x00\x7fçé😀Ж", max_size=200))
+def test_gsm7_encode_is_the_table_char_by_char_and_refuses_what_is_not_in_it(text: str) -> None:
+    """One `translate` both encodes and checks: it fails exactly on the texts `choose_encoding`
+    sends as UCS-2, naming the first character outside the alphabet."""
+    table = BASIC[:0x1B] + "\x1b" + BASIC[0x1B:]  # 0x1B: the escape
+    codes = {c: bytes([i]) for i, c in enumerate(table) if i != 0x1B}
+    codes |= {c: gsm7_encode(c) for c in EXTENSION}
+    bad = [c for c in text if c not in GSM_ALPHABET]
+    if bad:
+        assert choose_encoding(text) is Encoding.UCS2
+        with pytest.raises(ValueError, match=re.escape(f"character {bad[0]!r} is not in")):
+            gsm7_encode(text)
+    else:
+        assert gsm7_encode(text) == b"".join(codes[c] for c in text)
 
 
 def test_gsm7_decode_choices() -> None:
