@@ -21,8 +21,10 @@ uvicorn (with httptools) leaves these to the application; this subclass adds the
   unread data would reset the connection, and a reset can destroy the reply in flight.
 * **Raw UTF-8 in the request target**, which llhttp refuses: see `request_line.py`.
 
-Each response also leaves in one socket write (`coalescing.py`), and its access line is
-written by `log_batch.FastAccessLog` where that gives the same line as the logger.
+Under these guards, `cycle.CycleProtocol` answers api_web GETs without uvicorn's request cycle
+and ASGI messages (`direct.py`) and keeps one keep-alive timer per connection; each response
+leaves in one socket write (`coalescing.py`), and its access line is written by
+`log_batch.FastAccessLog` where that gives the same line as the logger.
 """
 
 import asyncio
@@ -32,12 +34,11 @@ from typing import Any, Final
 
 import httptools
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from smsgate.constants import MAX_REQUEST_HEAD_BYTES
 from smsgate.domain.send import REQUEST_TOO_LARGE, failure
-from smsgate.http.coalescing import CoalescingTransport
+from smsgate.http.cycle import CycleProtocol
 from smsgate.http.log_batch import access_logger
 from smsgate.http.request_line import encode_request_line
 from smsgate.metrics import HTTP_REFUSED
@@ -80,7 +81,7 @@ class _TooLarge(Exception):
     """Raised in a parser callback to stop parsing a request head over the limit."""
 
 
-class GuardedHttpToolsProtocol(HttpToolsProtocol):
+class GuardedHttpToolsProtocol(CycleProtocol):
     """uvicorn's httptools protocol with deadlines, a connection cap and a head size limit."""
 
     _last_cap_warning = -CAP_WARNING_INTERVAL  # per process, shared by every connection
@@ -107,7 +108,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._done_scope: object = None  # the scope of the last request read in full
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        super().connection_made(transport)
         if len(self.connections) > self._limits.max_connections:
             self._over_the_cap()
             return
@@ -163,14 +164,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             raise _TooLarge
         self._phase = _BODY
         self._phase_id += 1
-        HttpToolsProtocol.on_headers_complete(self)  # not super(): this runs for every request
+        CycleProtocol.on_headers_complete(self)  # not super(): this runs for every request
 
     def on_message_complete(self) -> None:
         self._phase = _IDLE
         self._line = _LINE_AT_START
         self._head_bytes = 0
         self._done_scope = self.scope
-        HttpToolsProtocol.on_message_complete(self)
+        CycleProtocol.on_message_complete(self)
 
     def _stop_watchdog(self) -> None:
         if self._watchdog is not None:
