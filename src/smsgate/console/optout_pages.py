@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from smsgate.console.notices import shown, signed
 from smsgate.console.web import HEADERS, ROOT, Web
 from smsgate.domain.console import Viewer
 from smsgate.domain.model import OptOut
@@ -81,7 +82,7 @@ class OptOutPages:
             rows=rows,
             next_after=next_after,
             error=error,
-            notice=q.get("notice"),
+            notice=shown(viewer, q),
         )
 
     async def change(self, request: Request, viewer: Viewer) -> Response:
@@ -103,7 +104,7 @@ class OptOutPages:
                     notice = f"{phone} opted out." if done else f"{phone} was already opted out."
             except ValueError as exc:
                 notice = f"Not done: {exc}."
-        query = urlencode({"realm": realm or "", "phone": phone, "notice": notice})
+        query = urlencode({"realm": realm or "", "phone": phone, **signed(viewer, notice)})
         return RedirectResponse(f"{ROOT}/optouts?{query}", status_code=303, headers=HEADERS)
 
     async def import_(self, request: Request, viewer: Viewer) -> Response:
@@ -113,7 +114,7 @@ class OptOutPages:
         realm = await self._realm(viewer, _text(form.get("realm")))
         upload = form.get("file")
         if realm is None or not isinstance(upload, UploadFile):
-            query = urlencode({"notice": "Choose a realm and a CSV file."})
+            query = urlencode(signed(viewer, "Choose a realm and a CSV file."))
             return RedirectResponse(f"{ROOT}/optouts?{query}", status_code=303, headers=HEADERS)
         await self._optouts.realm_id(viewer, realm)  # NotFound before anything is saved
         path = await asyncio.to_thread(_save, upload.file)

@@ -4,7 +4,8 @@
 An operator chooses the realm (`?realm=`, by default the first by name); a realm user always
 sees their own, and another realm in a URL is 404, as is another realm's endpoint or delivery.
 Every change is a POST with the CSRF token (console/web.py) answered by a redirect (303) to
-the page (Post/Redirect/Get: reloading never posts again), with a notice in its URL; a form
+the page (Post/Redirect/Get: reloading never posts again), with a notice in its URL that
+only the session that made it sees (console/notices.py); a form
 with a mistake (a URL webhooks may not call) is answered with the page and the error instead,
 nothing having changed. Removing an endpoint asks first: its GET is a confirmation page, and
 the POST acts only with `confirm=yes`. A new endpoint's secret is shown once, on the page the
@@ -17,6 +18,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from smsgate.console.notices import shown, signed
 from smsgate.console.web import HEADERS, ROOT, Web
 from smsgate.domain.console import Viewer
 from smsgate.domain.webhook import ALL_EVENTS, Endpoint
@@ -97,7 +99,7 @@ class WebhookPages:
             rows=rows,
             next_cursor=next_cursor,
             failed=failed,
-            notice=None if error else q.get("notice"),
+            notice=None if error else shown(viewer, q),
             error=error,
             url=url,
             event_types=EVENT_TYPES,
@@ -124,7 +126,7 @@ class WebhookPages:
         realm, endpoint_id = request.path_params["realm"], request.path_params["endpoint_id"]
         event_id = await self._hooks.test(viewer, realm, endpoint_id)
         notice = f"Test event {event_id} queued for {endpoint_id}: see its delivery below."
-        return _back(realm, notice=notice)
+        return _back(realm, **signed(viewer, notice))
 
     async def remove(self, request: Request, viewer: Viewer) -> Response:
         """GET: the confirmation page. POST: removes with `confirm=yes`, else asks again."""
@@ -132,7 +134,7 @@ class WebhookPages:
         found = await self._hooks.endpoint(viewer, realm, endpoint_id)
         if request.method == "POST" and (await request.form()).get("confirm") == "yes":
             await self._hooks.remove(viewer, realm, found.id)
-            return _back(realm, notice=f"Webhook endpoint {found.id} removed.")
+            return _back(realm, **signed(viewer, f"Webhook endpoint {found.id} removed."))
         return self._web.render(
             "confirm.html",
             viewer,
@@ -152,5 +154,6 @@ class WebhookPages:
         try:
             new_id = await self._hooks.replay(viewer, realm, delivery_id)
         except InvalidInput as exc:
-            return _back(realm, notice=f"Not replayed: {exc}.")
-        return _back(realm, notice=f"Delivery {delivery_id} replayed as delivery {new_id}.")
+            return _back(realm, **signed(viewer, f"Not replayed: {exc}."))
+        notice = f"Delivery {delivery_id} replayed as delivery {new_id}."
+        return _back(realm, **signed(viewer, notice))

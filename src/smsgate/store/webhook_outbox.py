@@ -154,7 +154,9 @@ def enqueue_optout_changes(
 
 
 def claim_due(tx: Tx, now: float, limit: int, lease: float) -> list[DueDelivery]:
-    """Up to `limit` due deliveries of live endpoints, claimed until `now + lease`."""
+    """Up to `limit` pending deliveries due by `now`, longest due first, each claimed by moving
+    its next attempt to `now + lease` (no other sender takes it meanwhile). Removing an endpoint
+    cancels its pending deliveries (store/webhooks.py), so every one is of a live endpoint."""
     lock = " FOR UPDATE SKIP LOCKED" if tx.postgres else ""
     q = Query(tx.postgres)
     ids = [

@@ -245,3 +245,26 @@ async def test_the_overview_shows_the_webhook_backlog(
     assert 'id="webhook-backlog">6<' in (await olga.get("/console/overview/figures")).text
     assert 'id="webhook-backlog">2<' in (await ann.get("/console/overview/figures")).text
     assert 'id="webhook-backlog">2<' in (await ann.get("/console/")).text
+
+
+async def test_a_notice_shows_only_in_the_session_that_made_it(
+    console: Console, realms: dict[str, int]
+) -> None:
+    client = await console("north", "ann")
+    endpoint_id = await _added(client)
+    tested = await client.post(
+        f"/console/webhooks/north/endpoints/{endpoint_id}/test", data={"csrf": await _csrf(client)}
+    )
+    location = tested.headers["location"]
+    query = parse_qs(urlsplit(location).query)
+    assert set(query) == {"realm", "notice", "nsig"}
+    assert f"queued for {endpoint_id}" in (await client.get(location)).text
+
+    # the same signed URL in another session (another user of the realm): no notice
+    other = await console("north", "bob")
+    assert f"queued for {endpoint_id}" not in (await other.get(location)).text
+    # a link with any text of someone else's choosing: the page, without it
+    forged = "/console/webhooks?realm=north&notice=Your+account+is+locked&nsig=00"
+    for forger in ("/console/webhooks?realm=north&notice=Your+account+is+locked", forged):
+        page = await client.get(forger)
+        assert page.status_code == 200 and "account is locked" not in page.text
