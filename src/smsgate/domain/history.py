@@ -20,6 +20,11 @@ def serial_id(text: str) -> int | None:
     return number if number <= MAX_SERIAL_ID else None
 
 
+def may_be_serial_id(number: int) -> bool:
+    """Whether `number` (from the CLI or a route's int) can be an integer key at all."""
+    return 0 < number <= MAX_SERIAL_ID
+
+
 def may_be_message_id(text: str) -> bool:
     """False for what no message id can be: empty, too long, control characters (NUL)."""
     return 0 < len(text) <= MESSAGE_ID_CHARS and text.isprintable()

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from smsgate.constants import CONSOLE_PAGE_ROWS, CONSOLE_SECRET_KEPT_SECONDS
 from smsgate.domain.console import DeliveryRow, Viewer
+from smsgate.domain.history import may_be_serial_id
 from smsgate.domain.webhook import Endpoint
 from smsgate.services.errors import InvalidInput, NotFound
 from smsgate.services.webhooks import Webhooks
@@ -141,7 +142,7 @@ class ConsoleWebhooks:
         """Deliver the event of the realm's delivery again, now; returns the new delivery's
         id. NotFound for another realm's; InvalidInput if its endpoint was removed."""
         realm_id = await self.realm_id(viewer, realm)
-        found = await self._reader.delivery(delivery_id)
+        found = await self._reader.delivery(delivery_id) if may_be_serial_id(delivery_id) else None
         if found is None or found.realm_id != realm_id:
             raise NotFound(f"webhook delivery {delivery_id} not found")
         if not found.endpoint_live:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
+from smsgate.domain.history import may_be_serial_id
 from smsgate.domain.webhook import (
     Delivery,
     Endpoint,
@@ -163,6 +164,8 @@ class Webhooks:
     async def replay(self, delivery_id: int, realm: str | None = None) -> int:
         """Deliver the event of `delivery_id` again, now (a new delivery; its id is returned).
         With `realm`, only that realm's deliveries (the JSON API); the CLI may replay any."""
+        if not may_be_serial_id(delivery_id):  # past the column: no query (PostgreSQL refuses)
+            raise NotFound(f"webhook delivery {delivery_id} not found")
         owner = await self._store.delivery_realm(delivery_id)
         if owner is None or (realm is not None and owner != await self._realms.realm_id(realm)):
             raise NotFound(f"webhook delivery {delivery_id} not found")

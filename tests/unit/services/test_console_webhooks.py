@@ -7,6 +7,7 @@ import pytest
 
 from smsgate.constants import CONSOLE_SECRET_KEPT_SECONDS
 from smsgate.domain.console import ConsoleUser, DeliveryRow, Viewer
+from smsgate.domain.history import MAX_SERIAL_ID
 from smsgate.domain.webhook import Delivery, DeliveryStatus, Endpoint
 from smsgate.services.console_webhooks import ConsoleWebhooks
 from smsgate.services.errors import InvalidInput, NotFound
@@ -112,3 +113,14 @@ async def test_a_page_of_deliveries_and_its_cursor() -> None:
     last = await hooks.deliveries(ANN, "north", before=2, limit=2)
     assert [r.delivery.id for r in last.rows] == [1] and last.next_cursor is None
     assert reader.asked[0] == {"realm_id": 1, "failed_only": False, "before": None, "limit": 3}
+
+
+async def test_an_id_no_delivery_can_have_is_not_found_without_a_query() -> None:
+    # Starlette's `{delivery_id:int}` and the CLI take any integer; PostgreSQL refuses one past
+    # the 32-bit column with an error, so such an id must never reach the store.
+    hooks = _service(Clock())  # Reader and Store have no `delivery`/`delivery_realm`: a query
+    for delivery_id in (0, -1, MAX_SERIAL_ID + 1, 10**30):  # would be an AttributeError
+        with pytest.raises(NotFound, match="not found"):
+            await hooks.replay(ANN, "north", delivery_id)
+        with pytest.raises(NotFound, match="not found"):
+            await Webhooks(Store(), Realms(), resolver=resolve).replay(delivery_id)  # type: ignore[arg-type]
