@@ -172,7 +172,9 @@ def _unparked(tx: Tx, rows: list[tuple[Any, ...]]) -> list[ReceiptIn]:
 def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float, changed: set[str]) -> int:
     """Match receipts to their parts and write them; park the rest. Returns how many parked;
     adds the messages given a new status to `changed`."""
-    keys = {(r.connection, v) for r in receipts for v in message_id_variants(r.smsc_id)}
+    # every spelling of each receipt's id, worked out once for the query and the matching
+    variants = [message_id_variants(r.smsc_id) for r in receipts]
+    keys = {(r.connection, v) for r, vs in zip(receipts, variants, strict=True) for v in vs}
     q = Query(tx.postgres)
     rows = tx.fetch(
         "SELECT p.message_id, p.part_no, p.connection, p.smsc_message_id, m.parts "
@@ -189,13 +191,9 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float, changed: set[
     multi: set[str] = set()
     parked: list[tuple[object, ...]] = []
     events: list[tuple[str, int, str, str, str | None, str | None]] = []
-    for receipt in receipts:
+    for receipt, spellings in zip(receipts, variants, strict=True):
         found = next(
-            (
-                parts[(receipt.connection, v)]
-                for v in message_id_variants(receipt.smsc_id)
-                if (receipt.connection, v) in parts
-            ),
+            (parts[(receipt.connection, v)] for v in spellings if (receipt.connection, v) in parts),
             None,
         )
         # An SMSC's `err:` may be any length: cut to the narrowest column it goes to, since a
