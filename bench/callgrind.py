@@ -23,7 +23,10 @@ for `callgrind_annotate`.
 `--receipts` measures the path of `bench.kannel --receipts`: the connection asks for delivery
 receipts (`request_receipts = true`) and the sink sends one per submit_sm; the dump waits
 until the sink has a deliver_sm_resp for every receipt, which the gateway sends only once the
-receipt's status is committed, so the count holds each message's receipt, end to end.
+receipt's status is committed, so the count holds each message's receipt, end to end. Its
+counts spread more (up to ~8 % between runs of one tree, more on a loaded box): how a receipt's
+status write and the next request's accept fall into writer rounds follows the timing. Compare
+medians of alternated runs (A, B, A, B, ...).
 """
 
 import argparse
