@@ -1,6 +1,7 @@
 """Instructions per message of `smsgate serve`, counted by valgrind's callgrind.
 
-    .venv/bin/python -m bench.callgrind [--requests 1000] [--warmup 200] [--src DIR] [--keep]
+    .venv/bin/python -m bench.callgrind [--requests 1000] [--warmup 200] [--receipts]
+                                        [--src DIR] [--keep]
 
 Wall-clock figures on a shared 2-core machine move by ±30 % with whatever else runs there;
 instruction counts do not (two runs of one commit differ by about 2 %), so a change to the
@@ -18,6 +19,14 @@ repeatable but holds the commit's fixed cost per message, which the 50 connectio
 `bench.run` share among a batch. `--src DIR` puts another tree's `src` first on
 `PYTHONPATH` (an A/B against a `git worktree`). The callgrind file is kept with `--keep`,
 for `callgrind_annotate`.
+
+`--receipts` measures the path of `bench.kannel --receipts`: the connection asks for delivery
+receipts (`request_receipts = true`) and the sink sends one per submit_sm; the dump waits
+until the sink has a deliver_sm_resp for every receipt, which the gateway sends only once the
+receipt's status is committed, so the count holds each message's receipt, end to end. Its
+counts spread more (up to ~8 % between runs of one tree, more on a loaded box): how a receipt's
+status write and the next request's accept fall into writer rounds follows the timing. Compare
+medians of alternated runs (A, B, A, B, ...).
 """
 
 import argparse
@@ -68,7 +77,27 @@ def _delivered(sink: Sink) -> int:
         return -1
 
 
-def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> tuple[float, float, Path]:
+def _processed(sink: Sink, receipts: bool) -> int:
+    """Messages done: submitted, and with `receipts` their receipt committed and answered."""
+    if not receipts:
+        return _delivered(sink)
+    try:
+        stats = json.loads(sink.stats_path.read_text())
+        return min(int(stats["submits"]), int(stats["deliver_sm_resp"]))
+    except (OSError, ValueError, KeyError):
+        return -1
+
+
+def config(sink_port: int, receipts: bool) -> str:
+    """The TOML file: one `[[smpp]]` transceiver to the sink. Without `receipts` the gateway's
+    own default (it asks for them; the sink sends none), as the figures before the option."""
+    text = CONFIG.format(port=sink_port)
+    return text + "request_receipts = true\n" if receipts else text
+
+
+def measure(
+    requests: int, warmup: int, src: Path | None, keep: bool, receipts: bool = False
+) -> tuple[float, float, Path]:
     if shutil.which("valgrind") is None:
         raise BenchError("valgrind is not installed (apt-get install valgrind)")
     workdir = Path(tempfile.mkdtemp(prefix="smsgate-cg-"))
@@ -79,12 +108,12 @@ def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> tuple[f
     out = workdir / "callgrind.out"
     procs = Processes()
     try:
-        sink = Sink.start(procs, workdir, receipts=False)
-        config = workdir / "smsgate.toml"
-        config.write_text(CONFIG.format(port=sink.port))
+        sink = Sink.start(procs, workdir, receipts=receipts)
+        toml = workdir / "smsgate.toml"
+        toml.write_text(config(sink.port, receipts))
         env.update(
             SMSGATE_DATA_DIR=str(workdir / "data"),
-            SMSGATE_CONFIG=str(config),
+            SMSGATE_CONFIG=str(toml),
             SMSGATE_HOST="127.0.0.1",
             SMSGATE_PORT=str(port),
         )
@@ -115,7 +144,9 @@ def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> tuple[f
         )
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         _send(conn, 0, warmup)
-        wait_until(lambda: _delivered(sink) >= warmup, 120, "the warm-up's delivery", alive)
+        wait_until(
+            lambda: _processed(sink, receipts) >= warmup, 120, "the warm-up's delivery", alive
+        )
         subprocess.run(
             ["callgrind_control", "--instr=on", str(serve.pid)], check=True, capture_output=True
         )
@@ -124,7 +155,9 @@ def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> tuple[f
         )
         started = time.monotonic()
         _send(conn, warmup, requests)
-        wait_until(lambda: _delivered(sink) >= warmup + requests, 120, "the delivery", alive)
+        wait_until(
+            lambda: _processed(sink, receipts) >= warmup + requests, 120, "the delivery", alive
+        )
         subprocess.run(
             ["callgrind_control", "--dump", str(serve.pid)], check=True, capture_output=True
         )
@@ -144,17 +177,25 @@ def measure(requests: int, warmup: int, src: Path | None, keep: bool) -> tuple[f
     return total / requests, seconds, workdir
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--src", type=Path, help="a tree whose src/ goes first on PYTHONPATH")
     parser.add_argument("--keep", action="store_true", help="keep the directory and dumps")
-    opts = parser.parse_args()
+    parser.add_argument(
+        "--receipts", action="store_true", help="ask for delivery receipts; the sink sends them"
+    )
+    return parser
+
+
+def main() -> None:
+    opts = parser().parse_args()
     src = (opts.src / "src").resolve() if opts.src else None
-    per_msg, seconds, workdir = measure(opts.requests, opts.warmup, src, opts.keep)
+    per_msg, seconds, workdir = measure(opts.requests, opts.warmup, src, opts.keep, opts.receipts)
     print(
         f"instructions/msg {per_msg:,.0f}  ({seconds:.0f} s; "
+        f"{'receipts; ' if opts.receipts else ''}"
         f"{f'kept in {workdir}' if opts.keep else 'no files kept'}; "
         f"tree {src or REPO / 'src'})"
     )

@@ -10,6 +10,11 @@ Safety rule: the `text:` field echoes the first characters of the original messa
 the sender controls. Parsing stops at `text:` and the first occurrence of each key wins, so
 a message body such as "stat:DELIVRD" cannot overwrite the SMSC's real status.
 
+Nearly every SMSC writes the fields of Appendix B's example, in its order, lower-case and
+single-spaced: `_fields` reads that layout with one anchored regex, and anything else (or
+anything that regex does not match) with the tolerant scan, which gives the same fields for
+it (a test holds the two equal).
+
 SMSCs report the same message id in hex in one place and decimal in another, with leading
 zeros and any case; `normalise_message_id` and `message_id_variants` let the receipt
 matcher look an id up in either base.
@@ -64,6 +69,12 @@ _KEY_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _SPACES_RE: Final = re.compile(r"[\s_]+")
+# Appendix B's layout exactly: each value one token (no whitespace, so no key can start inside
+# it: a key follows whitespace) and one space before each key, up to `text:`.
+_USUAL_RE: Final = re.compile(
+    r"id:(\S*) sub:(\S*) dlvrd:(\S*) submit date:(\S*) done date:(\S*) stat:(\S*) err:(\S*) text:"
+)
+_USUAL_KEYS: Final = ("id", "sub", "dlvrd", "submit date", "done date", "stat", "err")
 # The usual spellings of the keys, lower-cased and single-spaced without a regex per key.
 _KEYS: Final = {
     spelling: key
@@ -122,6 +133,14 @@ def _parse_date(value: str | None) -> datetime | None:
 
 def _fields(text: str) -> dict[str, str]:
     """Key (lower-case, single-spaced) -> first whitespace-delimited token of its value."""
+    usual = _USUAL_RE.match(text)
+    if usual is not None:
+        return dict(zip(_USUAL_KEYS, usual.groups(), strict=True))
+    return _scan_fields(text)
+
+
+def _scan_fields(text: str) -> dict[str, str]:
+    """`_fields` for any layout: every key where it is, the first of each kept."""
     fields: dict[str, str] = {}
     matches = list(_KEY_RE.finditer(text))
     for i, match in enumerate(matches):

@@ -19,7 +19,7 @@ import logging
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 from smsgate.constants import SMPP_INTERFACE_VERSION
 from smsgate.smpp.codes import CommandId, CommandStatus
@@ -220,9 +220,8 @@ class EsmeSession(SmppSession):
             return DeliverSmResp()
         result = callback(pdu)  # an exception here is answered with ESME_RSYSERR
         if isinstance(result, asyncio.Future):
-            answer: asyncio.Future[Pdu | None] = self._loop.create_future()
-            result.add_done_callback(partial(_deliver_sm_resp, answer))
-            return answer
+            self.answer_when_done(pdu, result, _deliver_sm_resp)
+            return None
         if inspect.isawaitable(result):
             return self._deliver_status(result)
         return DeliverSmResp(command_status=result or CommandStatus.ESME_ROK)
@@ -256,16 +255,13 @@ class EsmeSession(SmppSession):
                 self.last_received = self._loop.time()
 
 
-def _deliver_sm_resp(answer: "asyncio.Future[Pdu | None]", status: "asyncio.Future[Any]") -> None:
-    """Resolve `answer` with the deliver_sm_resp for a callback's finished `status` future."""
-    if answer.done():  # cancelled: the session is shutting down
-        return
-    if status.cancelled():
-        answer.cancel()
-    elif (exc := status.exception()) is not None:
-        answer.set_exception(exc)
-    else:
-        answer.set_result(DeliverSmResp(command_status=status.result() or CommandStatus.ESME_ROK))
+# PDUs are frozen and the session sends each under the request's sequence number: one will do.
+_DELIVERED: Final = DeliverSmResp(command_status=CommandStatus.ESME_ROK)
+
+
+def _deliver_sm_resp(status: int | None) -> Pdu:
+    """The deliver_sm_resp for a callback's status (None: ESME_ROK)."""
+    return DeliverSmResp(command_status=status) if status else _DELIVERED
 
 
 async def connect(

@@ -25,7 +25,7 @@ Writes are coalesced: everything sent during one event-loop iteration goes out i
 import asyncio
 import logging
 import struct
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, Final, TypeAlias, cast
 
@@ -361,13 +361,31 @@ class SmppSession(asyncio.Protocol):
             self.send(result, pdu.sequence_number)
             return
         # a future is only waited on; a coroutine runs as a task of its own
-        pending: asyncio.Future[Pdu | None] = asyncio.ensure_future(result, loop=self._loop)
-        pending.add_done_callback(partial(self._answer, pdu))
-        self._tasks.add(pending)
-        pending.add_done_callback(self._tasks.discard)
+        self.answer_when_done(pdu, asyncio.ensure_future(result, loop=self._loop))
 
-    def _answer(self, request: Pdu, result: "asyncio.Future[Pdu | None]") -> None:
+    def answer_when_done(
+        self,
+        request: Pdu,
+        pending: "asyncio.Future[Any]",
+        respond: Callable[[Any], Pdu | None] | None = None,
+    ) -> None:
+        """Answer `request` once `pending` is done, as a handler returning it would be: with
+        `respond(result)` (without `respond`, the result: a PDU or None), ESME_RSYSERR if it
+        raised, nothing if it was cancelled; `wait_handlers` and `cancel_handlers` see it.
+
+        For a handler that maps a future of its own to a response: one done callback instead
+        of a second future and its callback (the receipt path, thousands a second)."""
+        pending.add_done_callback(partial(self._answer, request, respond))
+        self._tasks.add(pending)
+
+    def _answer(
+        self,
+        request: Pdu,
+        respond: Callable[[Any], Pdu | None] | None,
+        result: "asyncio.Future[Any]",
+    ) -> None:
         """Send the response of a handler that returned an awaitable, once it is done."""
+        self._tasks.discard(result)
         if result.cancelled():  # shutting down: no answer
             return
         exc = result.exception()
@@ -375,8 +393,10 @@ class SmppSession(asyncio.Protocol):
         if exc is not None:
             log.error("%s: handler failed for %s", self.name, type(request).__name__, exc_info=exc)
             response = response_for(request.command_id, 0, CommandStatus.ESME_RSYSERR)
-        else:
+        elif respond is None:
             response = result.result()
+        else:
+            response = respond(result.result())
         if response is not None:
             self.send(response, request.sequence_number)
 

@@ -6,7 +6,7 @@ that causes the events, so a message's history and its status commit together or
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 
@@ -62,10 +62,14 @@ _RECEIPT = (
 )
 
 
+_SUBMITTED_TYPE: Final = EventType.SUBMITTED.value
+_RECEIPT_TYPE: Final = EventType.RECEIPT.value
+
+
 def record_submitted(tx: Tx, parts: Sequence[tuple[str, int, str]], now: float) -> None:
     """`submitted` events of (message id, part, SMSC message id): each accepted (status 0)."""
     if parts:
-        kind = EventType.SUBMITTED.value
+        kind = _SUBMITTED_TYPE
         tx.insert_rows(_SUBMITTED, [(m, kind, p, smsc[:65], 0, now) for m, p, smsc in parts])
 
 
@@ -74,7 +78,7 @@ def record_receipts(
 ) -> None:
     """`receipt` events of (message id, part, SMSC message id, stat, err, done date)."""
     if receipts:
-        kind = EventType.RECEIPT.value
+        kind = _RECEIPT_TYPE
         tx.insert_rows(
             _RECEIPT,
             [

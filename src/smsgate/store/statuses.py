@@ -16,7 +16,7 @@ transaction that could not see the receipt being parked) and drops those parked 
 import logging
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, Final
 
 from smsgate.constants import PARKED_SWEEP_BATCH, PARKED_TTL_SECONDS
 from smsgate.domain import message_events as history
@@ -46,6 +46,22 @@ class StatusStore:
         return await self._transactions.run(lambda tx: write_events(tx, events, time.time()))
 
 
+# Column values looked up once: an enum member's `.value` is a Python-level property, read
+# several times per receipt otherwise.
+_SENT: Final = Status.SENT.value
+_SENDING: Final = Status.SENDING.value
+_FAILED: Final = Status.FAILED.value
+_STATE: Final = {state: state.value for state in ReceiptState}
+
+
+def _one_part_status(state: ReceiptState) -> str | None:
+    """The status a one-part message takes from a receipt (None: it stays `sent`)."""
+    status = rollup([state.value], 1)
+    return None if status is Status.SENT else status.value
+
+
+_ONE_PART_STATUS: Final = {state: _one_part_status(state) for state in ReceiptState}
+
 _FAIL_MESSAGE = "UPDATE messages SET status = {}, error = {}, updated_at = {} WHERE id = {}"
 
 
@@ -64,7 +80,7 @@ def write_events(tx: Tx, events: list[StatusEvent], now: float) -> int:
     if failed:
         tx.execute_many(
             positional(tx.postgres, _FAIL_MESSAGE),
-            [(Status.FAILED.value, e.error[:255], now, e.message_id) for e in failed],
+            [(_FAILED, e.error[:255], now, e.message_id) for e in failed],
         )
         record_events(
             tx, [history.failed(e.message_id, now, e.error, e.smpp_status) for e in failed]
@@ -90,7 +106,7 @@ def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
                 e.part_no,
                 e.connection,
                 normalise_message_id(e.smsc_id)[:SMSC_ID_CHARS],
-                Status.SENT.value,
+                _SENT,
                 now,
             )
             for e in sent
@@ -104,9 +120,9 @@ def _record_sent(tx: Tx, sent: list[PartSent], now: float) -> None:
     if done:
         q = Query(tx.postgres)
         tx.execute(
-            f"UPDATE messages SET status = {q.param(Status.SENT.value)}, "
+            f"UPDATE messages SET status = {q.param(_SENT)}, "
             f"updated_at = {q.param(now)} WHERE id {q.in_(done)} "
-            f"AND status = {q.param(Status.SENDING.value)}",
+            f"AND status = {q.param(_SENDING)}",
             q.params,
         )
 
@@ -172,7 +188,9 @@ def _unparked(tx: Tx, rows: list[tuple[Any, ...]]) -> list[ReceiptIn]:
 def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float, changed: set[str]) -> int:
     """Match receipts to their parts and write them; park the rest. Returns how many parked;
     adds the messages given a new status to `changed`."""
-    keys = {(r.connection, v) for r in receipts for v in message_id_variants(r.smsc_id)}
+    # every spelling of each receipt's id, worked out once for the query and the matching
+    variants = [message_id_variants(r.smsc_id) for r in receipts]
+    keys = {(r.connection, v) for r, vs in zip(receipts, variants, strict=True) for v in vs}
     q = Query(tx.postgres)
     rows = tx.fetch(
         "SELECT p.message_id, p.part_no, p.connection, p.smsc_message_id, m.parts "
@@ -189,45 +207,42 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float, changed: set[
     multi: set[str] = set()
     parked: list[tuple[object, ...]] = []
     events: list[tuple[str, int, str, str, str | None, str | None]] = []
-    for receipt in receipts:
+    for receipt, spellings in zip(receipts, variants, strict=True):
         found = next(
-            (
-                parts[(receipt.connection, v)]
-                for v in message_id_variants(receipt.smsc_id)
-                if (receipt.connection, v) in parts
-            ),
+            (parts[(receipt.connection, v)] for v in spellings if (receipt.connection, v) in parts),
             None,
         )
         # An SMSC's `err:` may be any length: cut to the narrowest column it goes to, since a
         # value PostgreSQL refused would fail this whole batch, and every retry of it.
         error = receipt.error[:RECEIPT_ERROR_CHARS] if receipt.error else receipt.error
+        state = _STATE[receipt.state]
         if found is None:
             parked.append(
                 (
                     receipt.connection,
                     normalise_message_id(receipt.smsc_id)[:SMSC_ID_CHARS],
-                    receipt.state.value,
+                    state,
                     error,
                     receipt.received_at or now,
                 )
             )
             continue
         message_id, part_no, total = found
-        part_states[(message_id, part_no)] = (receipt.state.value, error)
+        part_states[(message_id, part_no)] = (state, error)
         events.append(
             (
                 message_id,
                 part_no,
                 receipt.smsc_id,
-                receipt.state.value,
+                state,
                 error,
                 receipt.done_date,
             )
         )
         if total == 1:
-            status = rollup([receipt.state.value], 1)
-            if status is not Status.SENT:
-                single[message_id] = status.value
+            status = _ONE_PART_STATUS[receipt.state]
+            if status is not None:
+                single[message_id] = status
         else:
             multi.add(message_id)
     tx.insert_rows(
@@ -286,6 +301,6 @@ def _set_statuses(tx: Tx, statuses: dict[str, str], now: float) -> None:
         q = Query(tx.postgres)
         tx.execute(
             f"UPDATE messages SET status = {q.param(status)}, updated_at = {q.param(now)} "
-            f"WHERE id {q.in_(message_ids)} AND status != {q.param(Status.FAILED.value)}",
+            f"WHERE id {q.in_(message_ids)} AND status != {q.param(_FAILED)}",
             q.params,
         )

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsgate.domain.receipt import (
+    _USUAL_RE,
     Receipt,
     ReceiptState,
     is_final,
@@ -17,6 +18,8 @@ from smsgate.domain.receipt import (
     state_from_message_state,
     state_from_stat,
 )
+from smsgate.domain.receipt import _fields as fields
+from smsgate.domain.receipt import _scan_fields as scan_fields
 
 STANDARD = (
     "id:0123456789 sub:001 dlvrd:001 submit date:2401021530 done date:240102153145 "
@@ -200,3 +203,42 @@ def test_normalise_is_idempotent(mid: str) -> None:
     once = normalise_message_id(mid)
     assert normalise_message_id(once) == once
     assert message_id_variants(mid)[0] == once
+
+
+# The usual layout is read by one regex (`_fields`), anything else by the tolerant scan
+# (`_scan_fields`): the two must agree on every text, in that layout or near it.
+_VALUE = st.text(alphabet=st.sampled_from("0123456789abcDEF:_-\t \x1c\u00a0xyz"), max_size=12)
+_GAP = st.sampled_from([" ", " ", " ", "  ", "\t", "_", ""])
+_KEY_SPELLINGS = [
+    "id",
+    "sub",
+    "dlvrd",
+    "submit date",
+    "done date",
+    "stat",
+    "err",
+    "text",
+    "ID",
+    "Submit_Date",
+    "done  date",
+    "STAT",
+    "Text",
+]
+
+
+@st.composite
+def _receipt_texts(draw: st.DrawFn) -> str:
+    keys = ["id", "sub", "dlvrd", "submit date", "done date", "stat", "err", "text"]
+    if draw(st.booleans()):
+        keys = draw(st.lists(st.sampled_from(_KEY_SPELLINGS), max_size=10))
+    parts = [f"{key}:{draw(_VALUE)}" for key in keys]
+    return "".join(part + draw(_GAP) for part in parts) + draw(_VALUE)
+
+
+@given(text=_receipt_texts() | st.text(max_size=80))
+def test_usual_layout_reads_as_the_scan_does(text: str) -> None:
+    assert fields(text) == scan_fields(text)
+
+
+def test_the_usual_layout_takes_the_regex() -> None:
+    assert _USUAL_RE.match(STANDARD) is not None
