@@ -10,8 +10,8 @@ that was not valid UTF-8 instead of sending U+FFFD; `send.args_from_fields` make
 Why hand-written: `parse_qsl` unquotes every name and value even when there is nothing to
 decode (~10 % of an API worker's time per request, py-spy, 2026-11-25), and pairs then folded
 by `parse_args` cost a list and a dict per source; this is one pass over each source that
-decodes a field only when it holds `%` or `+`, and a value only when it fills an argument for
-the first time (an unknown or repeated argument costs no `unquote`). A value whose only
+decodes a name or a value only when it holds `%` or `+`, and a value only when it fills an
+argument for the first time (an unknown or repeated argument costs no `unquote`). A value whose only
 escapes are `%20` (a text's spaces, the usual case) is decoded by `str.replace` alone, which is
 what `unquote` makes of it, at a fraction of its cost (a property test holds them equal).
 """
@@ -38,13 +38,13 @@ def _fold(raw: bytes, fields: dict[str, str]) -> None:
         if not field:
             continue
         name, _, value = field.partition("=")
-        coded = "%" in field or "+" in field
-        if coded:
+        if "%" in name or "+" in name:
             name = unquote_field(name)
-        key = aliases.get(name.lower())
+        # the names are ALIASES' keys as they are, lower case, but for an odd client
+        key = aliases.get(name) or aliases.get(name.lower())
         if key is None or key in fields:
             continue
-        if coded:
+        if "%" in value or "+" in value:
             value = unquote_field(value)
         fields[key] = value
 
