@@ -210,17 +210,23 @@ def segment(text: str) -> Segmented:
 
 def part_count(text: str) -> int:
     """`segment(text).count` without building parts unless escape/surrogate pairs matter."""
+    return measure(text)[1]
+
+
+def measure(text: str) -> tuple[Encoding, int]:
+    """`segment(text)`'s encoding and count, without building parts unless escape/surrogate
+    pairs matter (the record of every accepted message needs no more)."""
     encoding = choose_encoding(text)
     single, concat = _limits(encoding)
     wide = _wide_positions(encoding, text)
     units = len(text) + len(wide)
     if units <= single:
-        return 1
+        return encoding, 1
     if wide:
-        return segment(text).count
+        return encoding, segment(text).count
     count = _ceil_div(units, concat)
     _check_parts(count)
-    return count
+    return encoding, count
 
 
 def encode_part(encoding: Encoding, part: str) -> bytes:

@@ -21,6 +21,7 @@ from smsgate.domain.encoding import (
     encode_part,
     gsm7_decode,
     gsm7_encode,
+    measure,
     part_count,
     segment,
     split_udh,
@@ -230,6 +231,7 @@ def check_segmentation(text: str) -> Segmented:
     assert "".join(seg.parts) == text
     assert seg.encoding is choose_encoding(text)
     assert seg.count == part_count(text)
+    assert measure(text) == (seg.encoding, seg.count)
     assert all(part for part in seg.parts) or seg.parts == ("",)
     limit = part_limit(seg)
     for part in seg.parts:
