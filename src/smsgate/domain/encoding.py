@@ -65,6 +65,9 @@ _EXTENSION: Final = {
     "€": 0x65,
 }
 _GSM_CHARS: Final = frozenset(c for i, c in enumerate(_BASIC) if i != _ESC) | frozenset(_EXTENSION)
+# The one printable ASCII character the alphabet lacks ("`"; the unpacking fails at import if
+# the tables ever leave out another): `_is_gsm`'s fast path
+(_ASCII_NOT_GSM,) = (c for c in map(chr, range(0x20, 0x7F)) if c not in _GSM_CHARS)
 _EXT_RE: Final = re.compile("[" + re.escape("".join(_EXTENSION)) + "]")
 _ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")  # chars needing a surrogate pair
 
@@ -82,6 +85,8 @@ _ESCAPED_RE: Final = re.compile("\x1b([\x00-\xff]?)")  # ESC plus the code it es
 
 
 def _is_gsm(text: str) -> bool:
+    if text.isascii() and text.isprintable():  # the usual text: a few `in`s, no set probes
+        return _ASCII_NOT_GSM not in text
     return _GSM_CHARS.issuperset(text)
 
 

@@ -150,6 +150,13 @@ def test_choose_encoding_iff_representable(text: str) -> None:
     assert (choose_encoding(text) is Encoding.GSM7) == representable
 
 
+@given(st.text(alphabet=st.characters(min_codepoint=0x0A, max_codepoint=0x7F), max_size=40))
+def test_choose_encoding_of_ascii_text(text: str) -> None:
+    """The printable-ASCII fast path of choose_encoding agrees with the alphabet."""
+    representable = all(c in GSM_ALPHABET for c in text)
+    assert (choose_encoding(text) is Encoding.GSM7) == representable
+
+
 # --- segmentation examples ---
 
 
