@@ -16,7 +16,7 @@ in-memory structures in front of it:
    the verified cache is never slowed down.
 
 The hot path (credential map hit, verified-cache hit) awaits nothing: a few dict lookups and
-one HMAC-SHA256. On a miss argon2 runs in an executor thread, never on the
+one keyed BLAKE2b. On a miss argon2 runs in an executor thread, never on the
 event loop; at most `max_concurrent_hashes` verifications run at once (each takes 64 MiB), and
 identical concurrent checks (same realm, password and hash) share one verification, so a cold
 start under load costs one argon2 run per distinct credential, not one per request.

@@ -65,6 +65,9 @@ _EXTENSION: Final = {
     "€": 0x65,
 }
 _GSM_CHARS: Final = frozenset(c for i, c in enumerate(_BASIC) if i != _ESC) | frozenset(_EXTENSION)
+# The one printable ASCII character the alphabet lacks ("`"; the unpacking fails at import if
+# the tables ever leave out another): `_is_gsm`'s fast path
+(_ASCII_NOT_GSM,) = (c for c in map(chr, range(0x20, 0x7F)) if c not in _GSM_CHARS)
 _EXT_RE: Final = re.compile("[" + re.escape("".join(_EXTENSION)) + "]")
 _ASTRAL_RE: Final = re.compile("[\U00010000-\U0010ffff]")  # chars needing a surrogate pair
 
@@ -82,6 +85,8 @@ _ESCAPED_RE: Final = re.compile("\x1b([\x00-\xff]?)")  # ESC plus the code it es
 
 
 def _is_gsm(text: str) -> bool:
+    if text.isascii() and text.isprintable():  # the usual text: a few `in`s, no set probes
+        return _ASCII_NOT_GSM not in text
     return _GSM_CHARS.issuperset(text)
 
 
@@ -210,17 +215,23 @@ def segment(text: str) -> Segmented:
 
 def part_count(text: str) -> int:
     """`segment(text).count` without building parts unless escape/surrogate pairs matter."""
+    return measure(text)[1]
+
+
+def measure(text: str) -> tuple[Encoding, int]:
+    """`segment(text)`'s encoding and count, without building parts unless escape/surrogate
+    pairs matter (the record of every accepted message needs no more)."""
     encoding = choose_encoding(text)
     single, concat = _limits(encoding)
     wide = _wide_positions(encoding, text)
     units = len(text) + len(wide)
     if units <= single:
-        return 1
+        return encoding, 1
     if wide:
-        return segment(text).count
+        return encoding, segment(text).count
     count = _ceil_div(units, concat)
     _check_parts(count)
-    return count
+    return encoding, count
 
 
 def encode_part(encoding: Encoding, part: str) -> bytes:

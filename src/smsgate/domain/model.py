@@ -1,7 +1,10 @@
-"""The gateway's core records and their states, as plain frozen dataclasses."""
+"""The gateway's core records and their states, as plain frozen dataclasses (`Message`: a
+`record`, frozen to mypy, see domain/record.py)."""
 
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
+
+from smsgate.domain.record import record
 
 
 class Status(StrEnum):
@@ -62,7 +65,7 @@ class StoredKey:
     created_at: float
 
 
-@dataclass(frozen=True, slots=True)
+@record  # made for every accepted request: see domain/record.py
 class Message:
     """An outbound message: a validated request on its way to the queue (status `queued`,
     the defaults), a message claimed for sending (with `done_parts`), or one read back."""

@@ -24,6 +24,7 @@ from smsgate.constants import (
 )
 from smsgate.domain.model import SenderCode
 from smsgate.domain.phone import phone_error
+from smsgate.domain.record import record
 
 # Every alias a client may use, mapped to the one field it fills.
 ALIASES: dict[str, str] = {
@@ -54,7 +55,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-@dataclass(frozen=True, slots=True)
+@record  # made for every request: see domain/record.py
 class SendArgs:
     """The arguments of one request; None where the client did not send the argument."""
 
@@ -66,7 +67,7 @@ class SendArgs:
     message_text: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Valid:
     """A request that passed every check that does not need the store."""
 

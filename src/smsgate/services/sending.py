@@ -4,7 +4,7 @@ and REST APIs to come).
 The door authenticates the caller its own way and hands over the realm and the arguments; this
 service looks the sender code up, applies the rules of `domain.send` (the failure table, in
 its documented order), makes the one `Message` record (id, normalised phone, encoding and
-part count from `domain.encoding.segment`) and commits it through the group commit
+part count from `domain.encoding.measure`) and commits it through the group commit
 (services/group_commit.py, or an API worker's link to its core). The answer is the stored
 `Message` only once it is durable (on SQLite: after the WAL sync); otherwise `Refused`, with
 the FAILURE reason and why (a bad request, an opt-out, or the store unavailable).
@@ -17,9 +17,10 @@ from enum import StrEnum
 from typing import Protocol
 
 from smsgate.constants import SUPPORTED_COMMAND
-from smsgate.domain.encoding import segment
+from smsgate.domain.encoding import measure
 from smsgate.domain.model import Message, Outcome, SenderCode
 from smsgate.domain.phone import normalise_phone
+from smsgate.domain.record import record
 from smsgate.domain.send import (
     TEMPORARILY_UNAVAILABLE,
     SendArgs,
@@ -45,7 +46,7 @@ class Cause(StrEnum):
     UNAVAILABLE = "unavailable"  # nothing was stored; the client may try again
 
 
-@dataclass(frozen=True, slots=True)
+@record  # made for every accepted request: see domain/record.py
 class Accepted:
     """Committed durably: the message as stored (status `queued`, or `sending` if the
     dispatcher took it at once), and the sender code it is sent from."""
@@ -110,14 +111,14 @@ class Sending:
 
     def message(self, realm_id: int, checked: Valid) -> Message:
         """The record of a valid request, ready to commit."""
-        segmented = segment(checked.text)
+        encoding, parts = measure(checked.text)
         return Message(
             id=self._new_id(),
             realm_id=realm_id,
             sender_code=checked.sender.code,
             phone=normalise_phone(checked.phone, self._region),
             text=checked.text,
-            encoding=segmented.encoding.value,
-            parts=segmented.count,
+            encoding=encoding.value,
+            parts=parts,
             created_at=self._clock(),
         )

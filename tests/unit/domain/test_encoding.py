@@ -21,6 +21,7 @@ from smsgate.domain.encoding import (
     encode_part,
     gsm7_decode,
     gsm7_encode,
+    measure,
     part_count,
     segment,
     split_udh,
@@ -149,6 +150,13 @@ def test_choose_encoding_iff_representable(text: str) -> None:
     assert (choose_encoding(text) is Encoding.GSM7) == representable
 
 
+@given(st.text(alphabet=st.characters(min_codepoint=0x0A, max_codepoint=0x7F), max_size=40))
+def test_choose_encoding_of_ascii_text(text: str) -> None:
+    """The printable-ASCII fast path of choose_encoding agrees with the alphabet."""
+    representable = all(c in GSM_ALPHABET for c in text)
+    assert (choose_encoding(text) is Encoding.GSM7) == representable
+
+
 # --- segmentation examples ---
 
 
@@ -230,6 +238,7 @@ def check_segmentation(text: str) -> Segmented:
     assert "".join(seg.parts) == text
     assert seg.encoding is choose_encoding(text)
     assert seg.count == part_count(text)
+    assert measure(text) == (seg.encoding, seg.count)
     assert all(part for part in seg.parts) or seg.parts == ("",)
     limit = part_limit(seg)
     for part in seg.parts:
