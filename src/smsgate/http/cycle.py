@@ -52,6 +52,8 @@ class CycleProtocol(HttpToolsProtocol):
         self.api_web = self.direct_api_web()
         self._idle_since: float | None = None  # when the last response left, if none since
         self.coalescing: CoalescingTransport = None  # type: ignore[assignment]
+        # the client and its text in the access lines of direct GETs (`ApiCall`), made once
+        self.access_client: tuple[object, str] = ((), "")
 
     def direct_api_web(self) -> ApiWeb | None:
         """The api_web endpoint whose GETs this protocol answers itself, if the app is
