@@ -130,8 +130,12 @@ class ApiCall:
         if protocol.access_log:
             access: logging.Logger | FastAccessLog = protocol.access_logger
             if type(access) is FastAccessLog:  # the same text for less (`access_message`)
-                if access.enabled():
-                    access.add(access_message(self._client_text(), scope, status))
+                client = scope["client"]
+                known, text = protocol.access_client  # the client's text, made once
+                if known is not client:
+                    text = get_client_addr(scope)  # type: ignore[arg-type]
+                    protocol.access_client = (client, text)
+                access.add(access_message(text, scope, status))
             else:
                 access.info(
                     ACCESS_FORMAT,
@@ -155,25 +159,17 @@ class ApiCall:
             protocol.transport.close()
         protocol.on_response_complete()
 
-    def _client_text(self) -> str:
-        """`get_client_addr` of the scope, made once for the connection's client."""
-        client = self.scope["client"]
-        known, text = self._protocol.access_client
-        if known is not client:
-            text = get_client_addr(self.scope)  # type: ignore[arg-type]
-            self._protocol.access_client = (client, text)
-        return text
-
 
 def access_message(client: str, scope: dict[str, Any], status: int) -> str:
     """What `ScrubSecrets` makes of uvicorn's access message for `scope` (`client` being its
     `get_client_addr`): the same text from one f-string and one scrub, without the format
     string's parsing and uvicorn's two helper calls (a test holds the two equal)."""
-    path = scope["raw_path"].decode("latin1")
     query = scope["query_string"]
-    if query:  # as `get_path_with_query_string`
-        path = f"{path}?{query.decode('ascii')}"
-    path = path.replace('"', "%22")
+    path = (  # as `get_path_with_query_string`
+        f"{scope['raw_path'].decode('latin1')}?{query.decode('ascii')}"
+        if query
+        else scope["raw_path"].decode("latin1")
+    ).replace('"', "%22")
     return scrub(f'{client} - "{scope["method"]} {path} HTTP/{scope["http_version"]}" {status:d}')
 
 

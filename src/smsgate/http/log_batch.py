@@ -56,7 +56,9 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
 
     def add_line(self, line: str, *, urgent: bool = False) -> None:
         """Queue one finished line (terminator included); `urgent` writes the batch now."""
-        with self.lock:  # type: ignore[union-attr]  # created in Handler.__init__
+        lock = self.lock  # created in Handler.__init__; `with` costs more (called a line)
+        lock.acquire()  # type: ignore[union-attr]
+        try:
             self._pending.append(line)
             if urgent or len(self._pending) >= MAX_PENDING or self._closed:
                 self._write()
@@ -65,6 +67,8 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
                     target=self._flush_every_interval, name="log-flush", daemon=True
                 )
                 self._flusher.start()
+        finally:
+            lock.release()  # type: ignore[union-attr]
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
@@ -114,7 +118,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
 
 class FastAccessLog:
     """What uvicorn's protocol calls as its access logger: `info(format, *args)`; the direct
-    api_web path (`direct.py`) hands it the scrubbed text itself (`enabled`, `add`)."""
+    api_web path (`direct.py`) hands it the scrubbed text itself (`add`)."""
 
     def __init__(self, logger: logging.Logger, handler: BatchedStreamHandler) -> None:
         self._logger = logger
@@ -127,12 +131,11 @@ class FastAccessLog:
         if self._logger.isEnabledFor(logging.INFO):
             self.add(scrub(msg % args if args else msg))
 
-    def enabled(self) -> bool:
-        """Whether an access line is written now (the logger's level, as `info` checks it)."""
-        return self._logger.isEnabledFor(logging.INFO)
-
     def add(self, text: str) -> None:
-        """Write the line of an access message `text` already scrubbed, level unchecked."""
+        """Write the line of the access message `text`, scrubbed already, if the logger's level
+        lets it through (checked here too for a caller that made the text first)."""
+        if not self._logger.isEnabledFor(logging.INFO):
+            return
         now = time.time()  # as LogRecord and Formatter.formatTime derive asctime
         second = int(now)
         if second != self._second:
