@@ -29,7 +29,7 @@ from urllib.parse import unquote
 
 import httptools
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from smsgate.http.api_web import ApiWeb
@@ -109,6 +109,14 @@ class CycleProtocol(HttpToolsProtocol):
             self.flow.pause_reading()
             self.pipeline.appendleft((call, None))  # type: ignore[arg-type]
         return True
+
+    def on_message_complete(self) -> None:
+        cycle: RequestResponseCycle | ApiCall = self.cycle
+        if type(cycle) is ApiCall:  # uvicorn's, less what cannot apply: `_direct` took no
+            if not cycle.response_complete:  # upgrade, and an ApiCall waits for no event
+                cycle.more_body = False
+        else:
+            HttpToolsProtocol.on_message_complete(self)
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         if type(cycle) is ApiCall:

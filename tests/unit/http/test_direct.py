@@ -253,3 +253,15 @@ async def test_a_full_write_buffer_is_drained_before_the_reply() -> None:
     protocol.resume_writing()
     await answered(protocol, 1)
     assert transport.written.endswith(SUCCESS.encode())
+
+
+@pytest.mark.parametrize("request_", REQUESTS.values(), ids=REQUESTS.keys())
+async def test_the_end_of_the_request_is_noted_as_uvicorn_notes_it(request_: bytes) -> None:
+    protocol, _ = next(both(make_app()[0]))
+    protocol.data_received(request_)
+    call = protocol.cycle
+    assert type(call) is ApiCall
+    assert (call.more_body, call.response_complete) == (False, False)  # read, not answered
+    await answered(protocol, 1)
+    protocol.on_message_complete()  # after the reply: left alone, as uvicorn leaves it
+    assert call.response_complete
