@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
+from smsgate.constants import REPLY_HEADS_KEPT
 from smsgate.http.api_web import ApiWeb, headers
 from smsgate.http.log_batch import FastAccessLog
 from smsgate.http.log_scrub import scrub
@@ -150,9 +151,12 @@ class ApiCall:
             self.keep_alive = False
             parts.append(_ERROR_TAIL)
         else:
-            for name, value in headers(reply):
-                parts += (name, b": ", value, b"\r\n")
-            parts += (b"\r\n" if self.keep_alive else _CLOSE + b"\r\n", reply)
+            lines = _reply_heads.get(reply)
+            parts += (
+                _reply_head(reply) if lines is None else lines,
+                b"\r\n" if self.keep_alive else _CLOSE + b"\r\n",
+                reply,
+            )
         protocol.coalescing.write_now(b"".join(parts))
         self.response_complete = True
         if not self.keep_alive:
@@ -183,3 +187,15 @@ def _rendered(default_headers: list[tuple[bytes, bytes]]) -> bytes:
         lines = b"".join(b"%s: %s\r\n" % (name, value) for name, value in default_headers)
         _defaults = (default_headers, lines)
     return _defaults[1]
+
+
+# `headers(reply)` as lines, for the replies met so far (a function of the reply alone; a
+# handful of SUCCESS and FAILURE lines in practice, at most REPLY_HEADS_KEPT of them kept)
+_reply_heads: dict[bytes, bytes] = {}
+
+
+def _reply_head(reply: bytes) -> bytes:
+    lines = b"".join(b"%s: %s\r\n" % (name, value) for name, value in headers(reply))
+    if len(_reply_heads) < REPLY_HEADS_KEPT:
+        _reply_heads[reply] = lines
+    return lines

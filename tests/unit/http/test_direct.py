@@ -11,10 +11,11 @@ import uvicorn
 from prometheus_client import REGISTRY
 from uvicorn.server import ServerState
 
+from smsgate.constants import REPLY_HEADS_KEPT
 from smsgate.domain.model import Message, Outcome
-from smsgate.http.api_web import ApiWeb
+from smsgate.http.api_web import ApiWeb, headers
 from smsgate.http.app import FastPath
-from smsgate.http.direct import ApiCall
+from smsgate.http.direct import ApiCall, _reply_head, _reply_heads
 from smsgate.http.protocol import GuardedHttpToolsProtocol, HttpLimits
 from tests.support.waiting import eventually
 from tests.unit.http.test_api_web import PASSWORD, SUCCESS, VALID, FakeAccepter, make_app
@@ -265,3 +266,12 @@ async def test_the_end_of_the_request_is_noted_as_uvicorn_notes_it(request_: byt
     await answered(protocol, 1)
     protocol.on_message_complete()  # after the reply: left alone, as uvicorn leaves it
     assert call.response_complete
+
+
+def test_reply_heads_are_the_headers_and_kept_for_a_few_replies() -> None:
+    for n in range(2 * REPLY_HEADS_KEPT):
+        reply = b"FAILURE: %d" % (n * 7919)
+        expected = b"".join(b"%s: %s\r\n" % pair for pair in headers(reply))
+        assert _reply_head(reply) == expected
+        assert _reply_heads.get(reply, expected) == expected
+    assert len(_reply_heads) == REPLY_HEADS_KEPT
