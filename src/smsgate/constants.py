@@ -17,6 +17,9 @@ STOP_SUCCESS_REPLY: Final = "SUCCESS: Stopping message to phone was successful"
 # Over these limits a request is answered `FAILURE: Request too large` and not kept in memory.
 MAX_REQUEST_HEAD_BYTES: Final = 16 * 1024  # request line and headers (Node.js's default too)
 MAX_REQUEST_BODY_BYTES: Final = 16 * 1024  # a POST form body
+# Distinct api_web replies whose header lines an HTTP process keeps rendered (http/direct.py):
+# the replies are a handful of fixed lines, so this bounds the memory, not the hits.
+REPLY_HEADS_KEPT: Final = 64
 
 # --- GSM 03.38 / 03.40 message sizes (TP-UD is 140 octets) ---
 GSM7_SINGLE_SEPTETS: Final = 160  # 140 octets * 8 / 7

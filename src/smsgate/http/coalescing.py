@@ -63,5 +63,8 @@ class CoalescingTransport:
         self._pending.clear()
         self._transport.abort()
 
+    def is_closing(self) -> bool:  # read for every response: `__getattr__` is a failed lookup first
+        return self._transport.is_closing()
+
     def __getattr__(self, name: str) -> Any:  # everything else: the real transport's
         return getattr(self._transport, name)

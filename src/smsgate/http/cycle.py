@@ -29,7 +29,7 @@ from urllib.parse import unquote
 
 import httptools
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.server import ServerState
 
 from smsgate.http.api_web import ApiWeb
@@ -52,6 +52,8 @@ class CycleProtocol(HttpToolsProtocol):
         self.api_web = self.direct_api_web()
         self._idle_since: float | None = None  # when the last response left, if none since
         self.coalescing: CoalescingTransport = None  # type: ignore[assignment]
+        # the client and its text in the access lines of direct GETs (`ApiCall`), made once
+        self.access_client: tuple[object, str] = ((), "")
 
     def direct_api_web(self) -> ApiWeb | None:
         """The api_web endpoint whose GETs this protocol answers itself, if the app is
@@ -108,6 +110,14 @@ class CycleProtocol(HttpToolsProtocol):
             self.pipeline.appendleft((call, None))  # type: ignore[arg-type]
         return True
 
+    def on_message_complete(self) -> None:
+        cycle: RequestResponseCycle | ApiCall = self.cycle
+        if type(cycle) is ApiCall:  # uvicorn's, less what cannot apply: `_direct` took no
+            if not cycle.response_complete:  # upgrade, and an ApiCall waits for no event
+                cycle.more_body = False
+        else:
+            HttpToolsProtocol.on_message_complete(self)
+
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         if type(cycle) is ApiCall:
             cycle.start()
@@ -124,7 +134,8 @@ class CycleProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         self._idle_since = None
-        self.flow.resume_reading()
+        if self.flow.read_paused:  # the call only when it does something (a call a response)
+            self.flow.resume_reading()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)

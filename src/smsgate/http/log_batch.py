@@ -43,6 +43,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         self._pending: list[str] = []
         self._interval = interval
         self._stopped = threading.Event()
+        self._closed = False  # `_stopped` set: a plain attribute for `add_line`, read per line
         self._flusher: threading.Thread | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -55,15 +56,19 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
 
     def add_line(self, line: str, *, urgent: bool = False) -> None:
         """Queue one finished line (terminator included); `urgent` writes the batch now."""
-        with self.lock:  # type: ignore[union-attr]  # created in Handler.__init__
+        lock = self.lock  # created in Handler.__init__; `with` costs more (called a line)
+        lock.acquire()  # type: ignore[union-attr]
+        try:
             self._pending.append(line)
-            if urgent or len(self._pending) >= MAX_PENDING or self._stopped.is_set():
+            if urgent or len(self._pending) >= MAX_PENDING or self._closed:
                 self._write()
             elif self._flusher is None:
                 self._flusher = threading.Thread(
                     target=self._flush_every_interval, name="log-flush", daemon=True
                 )
                 self._flusher.start()
+        finally:
+            lock.release()  # type: ignore[union-attr]
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
@@ -71,6 +76,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
             super().flush()
 
     def close(self) -> None:
+        self._closed = True
         self._stopped.set()
         try:
             self.flush()
@@ -111,25 +117,36 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
 
 
 class FastAccessLog:
-    """What uvicorn's protocol calls as its access logger: `info(format, *args)` only."""
+    """What uvicorn's protocol calls as its access logger: `info(format, *args)`; the direct
+    api_web path (`direct.py`) hands it the scrubbed text itself (`add`)."""
 
     def __init__(self, logger: logging.Logger, handler: BatchedStreamHandler) -> None:
         self._logger = logger
         self._handler = handler
         self._second = -1
-        self._stamp = ""
+        self._stamp = ""  # the second's asctime and its comma
+        self._level_name = f" INFO {logger.name} "
 
     def info(self, msg: str, *args: object) -> None:
+        if self._logger.isEnabledFor(logging.INFO):
+            self.add(scrub(msg % args if args else msg))
+
+    def add(self, text: str) -> None:
+        """Write the line of the access message `text`, scrubbed already, if the logger's level
+        lets it through (checked here too for a caller that made the text first)."""
         if not self._logger.isEnabledFor(logging.INFO):
             return
         now = time.time()  # as LogRecord and Formatter.formatTime derive asctime
         second = int(now)
         if second != self._second:
             self._second = second
-            self._stamp = time.strftime(logging.Formatter.default_time_format, time.localtime(now))
-        millis = int((now - second) * 1000)
-        text = scrub(msg % args if args else msg)
-        self._handler.add_line(f"{self._stamp},{millis:03d} INFO {self._logger.name} {text}\n")
+            stamp = time.strftime(logging.Formatter.default_time_format, time.localtime(now))
+            self._stamp = stamp + ","
+        millis = _MILLIS[int((now - second) * 1000)]
+        self._handler.add_line(f"{self._stamp}{millis}{self._level_name}{text}\n")
+
+
+_MILLIS: Final = tuple(f"{n:03d}" for n in range(1000))  # Formatter's "%03d" of the msecs
 
 
 def access_logger(logger: logging.Logger) -> "logging.Logger | FastAccessLog":

@@ -11,10 +11,11 @@ import uvicorn
 from prometheus_client import REGISTRY
 from uvicorn.server import ServerState
 
+from smsgate.constants import REPLY_HEADS_KEPT
 from smsgate.domain.model import Message, Outcome
-from smsgate.http.api_web import ApiWeb
+from smsgate.http.api_web import ApiWeb, headers
 from smsgate.http.app import FastPath
-from smsgate.http.direct import ApiCall
+from smsgate.http.direct import ApiCall, _reply_head, _reply_heads
 from smsgate.http.protocol import GuardedHttpToolsProtocol, HttpLimits
 from tests.support.waiting import eventually
 from tests.unit.http.test_api_web import PASSWORD, SUCCESS, VALID, FakeAccepter, make_app
@@ -253,3 +254,24 @@ async def test_a_full_write_buffer_is_drained_before_the_reply() -> None:
     protocol.resume_writing()
     await answered(protocol, 1)
     assert transport.written.endswith(SUCCESS.encode())
+
+
+@pytest.mark.parametrize("request_", REQUESTS.values(), ids=REQUESTS.keys())
+async def test_the_end_of_the_request_is_noted_as_uvicorn_notes_it(request_: bytes) -> None:
+    protocol, _ = next(both(make_app()[0]))
+    protocol.data_received(request_)
+    call = protocol.cycle
+    assert type(call) is ApiCall
+    assert (call.more_body, call.response_complete) == (False, False)  # read, not answered
+    await answered(protocol, 1)
+    protocol.on_message_complete()  # after the reply: left alone, as uvicorn leaves it
+    assert call.response_complete
+
+
+def test_reply_heads_are_the_headers_and_kept_for_a_few_replies() -> None:
+    for n in range(2 * REPLY_HEADS_KEPT):
+        reply = b"FAILURE: %d" % (n * 7919)
+        expected = b"".join(b"%s: %s\r\n" % pair for pair in headers(reply))
+        assert _reply_head(reply) == expected
+        assert _reply_heads.get(reply, expected) == expected
+    assert len(_reply_heads) == REPLY_HEADS_KEPT
