@@ -124,6 +124,11 @@ WEBHOOK_CLAIM_LEASE_SECONDS: Final = 30.0
 WEBHOOK_CLAIM_BATCH: Final = 100  # deliveries claimed at once by one sender
 WEBHOOK_CONCURRENCY: Final = 20  # attempts in flight per sender (a slow receiver holds one)
 WEBHOOK_IDLE_POLL_SECONDS: Final = 1.0  # a sender with nothing due looks again this often
+# Webhook events and deliveries are kept this long (listed, replayable), then deleted: the
+# outbox would otherwise grow by a row per event and endpoint for ever (store/webhook_retention.py)
+WEBHOOK_RETENTION_SECONDS: Final = 30 * 24 * 3600.0
+WEBHOOK_PRUNE_EVERY_SECONDS: Final = 3600.0  # how often a sender deletes what is past it
+WEBHOOK_PRUNE_BATCH: Final = 500  # events looked at per pruning transaction (a short one)
 WEBHOOK_URL_MAX_CHARS: Final = 2048  # the longest endpoint URL accepted
 
 # --- Operator console (/console; services/console_auth.py) ---

@@ -11,6 +11,9 @@ each attempt's result is recorded as soon as it is known:
   on the schedule of domain/webhook_retry.py, until the retry window is over (`gave_up`);
 - an endpoint without a success for a day is marked failing (logged, counted).
 
+Once an hour (and at start) it also deletes what is past WEBHOOK_RETENTION_SECONDS
+(store/webhook_retention.py), a short transaction at a time between claims.
+
 The body sent is the event's stored JSON, byte for byte, signed anew for each attempt
 (Standard Webhooks: the timestamp is the attempt's). No SQL here: the outbox is a port.
 """
@@ -30,6 +33,9 @@ from smsgate.constants import (
     WEBHOOK_CLAIM_LEASE_SECONDS,
     WEBHOOK_CONCURRENCY,
     WEBHOOK_IDLE_POLL_SECONDS,
+    WEBHOOK_PRUNE_BATCH,
+    WEBHOOK_PRUNE_EVERY_SECONDS,
+    WEBHOOK_RETENTION_SECONDS,
 )
 from smsgate.delivery.webhook_http import Answer
 from smsgate.domain.webhook import AttemptResult, DueDelivery
@@ -51,6 +57,7 @@ class Outbox(Protocol):
     async def record(self, results: list[AttemptResult]) -> dict[str, float]: ...
     async def mark_failing(self, endpoint_ids: list[str]) -> list[str]: ...
     async def backlog(self) -> int: ...
+    async def prune(self, before: float, after: str, limit: int) -> tuple[int, str | None]: ...
 
 
 class Poster(Protocol):
@@ -82,6 +89,9 @@ class WebhookSender:
         self._changed = asyncio.Event()
         self._stopping = False
         self._backlog_at = 0.0
+        self._pruned_at: float | None = None  # monotonic time of the last pass (None: never)
+        self._prune_cursor: str | None = None  # within a pass: the last event id looked at
+        self._pruned = 0  # events deleted by the pass under way
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="smsgate-webhook-sender")
@@ -114,6 +124,7 @@ class WebhookSender:
             if free > 0 and claimed == free:
                 continue  # maybe more are due: look again while there are free slots
             await self._refresh_backlog()
+            await self._prune_some()
             # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation
             # that arrives with the event, and stop() then waited for this loop for ever.
             with contextlib.suppress(TimeoutError):
@@ -145,6 +156,30 @@ class WebhookSender:
             WEBHOOK_BACKLOG.set(await self._outbox.backlog())
         except Exception as exc:
             log.debug("cannot count the webhook backlog: %s", exc)
+
+    async def _prune_some(self) -> None:
+        """One transaction of the hourly pass over what is past the retention (a pass is
+        spread over the loop's turns, so claims go on between its transactions)."""
+        now = time.monotonic()
+        if self._prune_cursor is None:
+            if self._pruned_at is not None and now - self._pruned_at < WEBHOOK_PRUNE_EVERY_SECONDS:
+                return
+            self._pruned_at, self._prune_cursor = now, ""
+            self._pruned = 0
+        before = self._clock() - WEBHOOK_RETENTION_SECONDS
+        try:
+            deleted, self._prune_cursor = await self._outbox.prune(
+                before, self._prune_cursor, WEBHOOK_PRUNE_BATCH
+            )
+        except Exception as exc:  # database down: the next pass tries again
+            log.warning("cannot delete old webhook events: %s", exc)
+            self._prune_cursor = None
+            return
+        self._pruned += deleted
+        if self._prune_cursor is None and self._pruned:
+            log.info("deleted %d webhook events past their retention", self._pruned)
+        if self._prune_cursor is not None:
+            self._changed.set()  # more to look at: the next turn goes on at once
 
     async def _deliver(self, delivery: DueDelivery) -> None:
         result = await self.attempt(delivery)

@@ -28,6 +28,7 @@ from smsgate.domain.webhook import (
 )
 from smsgate.store.rawsql import Query, positional
 from smsgate.store.transactions import TransactionRunner, Tx
+from smsgate.store.webhook_retention import prune
 
 _LIVE = f"state != '{EndpointState.REMOVED.value}'"
 _PENDING = f"status = '{DeliveryStatus.PENDING.value}'"
@@ -292,3 +293,6 @@ class HotOutbox:
 
     async def backlog(self) -> int:
         return await self._hot.run(backlog)
+
+    async def prune(self, before: float, after: str, limit: int) -> tuple[int, str | None]:
+        return await self._hot.run(lambda tx: prune(tx, before, after, limit))

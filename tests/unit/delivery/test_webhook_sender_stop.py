@@ -31,8 +31,11 @@ class IdleOutbox:
         return []
 
     async def backlog(self) -> int:
-        self.idle.set()  # the last step before the wait for wake() or the idle poll
         return 0
+
+    async def prune(self, before: float, after: str, limit: int) -> tuple[int, str | None]:
+        self.idle.set()  # the last step before the wait for wake() or the idle poll
+        return 0, None
 
 
 class NoPoster:
