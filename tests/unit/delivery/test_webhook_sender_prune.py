@@ -5,18 +5,19 @@ failure ends the pass (the next one tries again), and claims go on between its s
 import asyncio
 
 from smsgate.constants import WEBHOOK_PRUNE_BATCH, WEBHOOK_RETENTION_SECONDS
-from smsgate.delivery.webhook_http import Answer
 from smsgate.delivery.webhook_sender import WebhookSender
-from smsgate.domain.webhook import AttemptResult, DueDelivery
+from smsgate.domain.webhook import DueDelivery
+from tests.unit.delivery.test_webhook_sender_stop import IdleOutbox, NoPoster
 
 DEADLINE = 10.0
 NOW = 1_800_000_000.0
 
 
-class PruningOutbox:
+class PruningOutbox(IdleOutbox):
     """Three steps of a pass (cursors "", "evt_a", "evt_b"), or a failure at the first."""
 
     def __init__(self, *, fail: bool = False) -> None:
+        super().__init__()
         self.fail = fail
         self.calls: list[tuple[float, str, int]] = []
         self.claims = 0
@@ -25,15 +26,6 @@ class PruningOutbox:
     async def claim(self, now: float, limit: int, lease: float) -> list[DueDelivery]:
         self.claims += 1
         return []
-
-    async def record(self, results: list[AttemptResult]) -> dict[str, float]:
-        return {}
-
-    async def mark_failing(self, endpoint_ids: list[str]) -> list[str]:
-        return []
-
-    async def backlog(self) -> int:
-        return 0
 
     async def prune(self, before: float, after: str, limit: int) -> tuple[int, str | None]:
         self.calls.append((before, after, limit))
@@ -44,14 +36,6 @@ class PruningOutbox:
         if following is None:
             self.passed.set()
         return 2, following
-
-
-class NoPoster:
-    async def post(self, url: str, headers: dict[str, str], body: bytes) -> Answer:
-        raise AssertionError("nothing is due")
-
-    async def aclose(self) -> None:
-        pass
 
 
 async def _one_pass(outbox: PruningOutbox) -> None:
