@@ -213,12 +213,21 @@ def test_any_other_setup_keeps_the_logger(logger: logging.Logger) -> None:
 def test_json_lines_keep_the_logger() -> None:
     config = logging_config("info", log_format="json")
     config["handlers"]["default"]["stream"] = io.StringIO()
+    root = logging.getLogger()
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
+    saved = (root.handlers[:], root.level, [logging.getLogger(n).level for n in names])
     logging.config.dictConfig(config)
     try:
         log = logging.getLogger("uvicorn.access")
         assert access_logger(log) is log
-    finally:
-        logging.config.dictConfig(logging_config("warning"))
+    finally:  # as it was: a scrubbing handler left on the root rewrote later tests' records
+        for handler in root.handlers:
+            if handler not in saved[0]:
+                handler.close()
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        for name, level in zip(names, saved[2], strict=True):
+            logging.getLogger(name).setLevel(level)
 
 
 SHUTDOWN_SCRIPT = """

@@ -119,7 +119,9 @@ def grams(text: str, n: int = 4) -> set[str]:
 
 def assert_no_password_fragment(logged: str, without_password: str, *forms: str) -> None:
     """No 4-character piece of any form of the password is in `logged`, unless that piece is
-    also in the same text without the password (a piece such as 'HTTP' or 'api_')."""
+    also in the same text without the password (a piece such as 'HTTP' or 'api_'). The scrub's
+    own mask (`=***`) is no piece of the password: a password holding "=***" matched it."""
+    logged = logged.replace("=***", "=\0")
     for form in forms:
         for gram in grams(form):
             assert gram not in logged or gram in without_password, (gram, logged)
