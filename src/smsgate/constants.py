@@ -146,8 +146,8 @@ CONSOLE_OVERVIEW_REUSE_MAX_SECONDS: Final = 30.0
 CONSOLE_OVERVIEW_CACHED_SCOPES: Final = 1000  # (day, realm) answers kept; bounds memory
 CONSOLE_IMPORT_JOBS_KEPT: Final = 100  # finished opt-out imports whose result can be shown
 CONSOLE_IMPORT_BAD_ROWS_SHOWN: Final = 20  # bad rows named on an import's page (all counted)
-# A new webhook endpoint's secret waits this long (in memory) for the page that shows it once,
-# the one its add redirects to (services/console_webhooks.py).
+# A new webhook endpoint's secret waits this long (its id in console_reveals) for the page that
+# shows it once, the one its add redirects to (services/console_webhooks.py).
 CONSOLE_SECRET_KEPT_SECONDS: Final = 300.0
 
 # --- JSON API (/v1) ---

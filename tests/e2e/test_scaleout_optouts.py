@@ -139,6 +139,12 @@ async def test_opt_outs_are_honoured_across_processes_at_once(
             )
 
         await eventually(gauges_seen, timeout=30, what="dispatcher metrics", describe=cluster.logs)
+        # ... and its probes on the same port: alive, and ready (its bind is up)
+        async with httpx.AsyncClient(timeout=scaled(10)) as client:
+            probes = f"http://127.0.0.1:{metrics_port}"
+            assert (await client.get(f"{probes}/healthz")).text == "ok"
+            ready = await client.get(f"{probes}/readyz")
+            assert (ready.status_code, ready.text) == (200, "ready")
 
         # The phone still gets the STOP confirmation (it answers its own request); nothing
         # else ever reached the SMSC.

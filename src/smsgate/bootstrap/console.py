@@ -34,6 +34,7 @@ from smsgate.services.realms import Realms
 from smsgate.services.senders import Senders
 from smsgate.store.console_optouts import ConsoleOptOutQueries
 from smsgate.store.console_queries import ConsoleQueries
+from smsgate.store.console_reveals import RevealStore
 from smsgate.store.console_sessions import ConsoleSessionStore
 from smsgate.store.console_users import ConsoleUserStore
 from smsgate.store.console_webhooks import ConsoleWebhookQueries
@@ -143,6 +144,7 @@ def build_console(gateway: Gateway) -> Console:
         webhook_service(db, gateway.realms, gateway.settings),
         ConsoleWebhookQueries(db),
         gateway.realms,
+        RevealStore(db),
     )
     views = ConsoleViews(
         queries, _Directory(gateway.realms, gateway.api_keys), links=links, webhooks=hooks

@@ -8,7 +8,9 @@ waits (bounded) for outstanding submit responses, unbinds, writes the last statu
 bind leases and removes its node row, so the others take over at once rather than after the
 node timeout. Killed instead, it is taken over after `node_timeout`.
 
-Its Prometheus metrics are served on `--metrics-port` (only `/metrics`; nothing else listens).
+`--metrics-port` serves its Prometheus metrics at `/metrics`, liveness at `/healthz` and
+readiness at `/readyz` (the store takes a write and a bind is up: 200 `ready` or 503 `not ready:
+REASON`, as `serve` answers them; http/probe_server.py). Nothing else listens.
 """
 
 import asyncio
@@ -19,12 +21,12 @@ import sys
 from typing import TYPE_CHECKING
 
 import typer
-from prometheus_client import start_http_server
 
 from smsgate.cli.common import command, fail, load_settings
 from smsgate.config import ConfigError
 from smsgate.constants import GIL_SWITCH_INTERVAL
 from smsgate.http.log_scrub import logging_config
+from smsgate.http.probe_server import ProbeServer
 from smsgate.runtime import freeze_startup_heap
 from smsgate.services.errors import DataDirUnusable
 
@@ -36,7 +38,9 @@ log = logging.getLogger(__name__)
 
 def dispatch(
     metrics_port: int | None = typer.Option(
-        None, "--metrics-port", help="Serve Prometheus metrics at http://HOST:PORT/metrics."
+        None,
+        "--metrics-port",
+        help="Serve /metrics (Prometheus), /healthz and /readyz at http://HOST:PORT.",
     ),
     metrics_host: str | None = typer.Option(
         None, "--metrics-host", help="Address for --metrics-port. Default: SMSGATE_HOST."
@@ -65,25 +69,30 @@ def dispatch(
 @command
 async def _run(gateway: "Gateway", metrics_port: int | None, metrics_host: str) -> None:
     loop = asyncio.get_running_loop()
+    probes = None
+    if metrics_port is not None:  # bound first: a port in use is one line, before any bind
+        try:
+            probes = ProbeServer(metrics_host, metrics_port, gateway.readiness.check, loop)
+        except OSError as exc:
+            fail(f"cannot listen on {metrics_host}:{metrics_port}: {exc.strerror or exc}")
+            return
     stopping = asyncio.Event()
     signals = (signal.SIGTERM, signal.SIGINT)
     for signum in signals:
         loop.add_signal_handler(signum, stopping.set)
-    exporter = None
     try:
         await gateway.start()
         freeze_startup_heap()
-        if metrics_port is not None:
-            exporter, _thread = start_http_server(metrics_port, addr=metrics_host)
+        if probes is not None:
+            probes.start()
         node = gateway.membership.node.node_id if gateway.membership is not None else "local"
         log.info("dispatcher %s running; SIGTERM or SIGINT stops it", node)
         await stopping.wait()
         log.info("dispatcher %s stopping", node)
     finally:
+        if probes is not None:
+            probes.stop()
         await gateway.stop()
-        if exporter is not None:
-            exporter.shutdown()
-            exporter.server_close()
         for signum in signals:
             loop.remove_signal_handler(signum)
     log.info("dispatcher stopped")

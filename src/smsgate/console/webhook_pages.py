@@ -82,7 +82,7 @@ class WebhookPages:
         rows, next_cursor = [], None
         if realm is not None:
             endpoints = await self._hooks.endpoints(viewer, realm)  # NotFound first
-            added = self._hooks.take_added(viewer, q.get("added"))
+            added = await self._hooks.take_added(viewer, realm, q.get("added"))
             page = await self._hooks.deliveries(
                 viewer, realm, failed_only=failed, before=_cursor(q.get("before"))
             )

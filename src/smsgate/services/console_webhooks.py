@@ -8,13 +8,15 @@ works on their own realm only: another realm, or another realm's endpoint or del
 `NotFound`, exactly like one that does not exist.
 
 A new endpoint's secret is shown once, on the page the add redirects to (Post/Redirect/Get),
-never in a URL: `add` keeps the endpoint under a random token that only the same session can
-take, once (`take_added`), for CONSOLE_SECRET_KEPT_SECONDS at most, in this process's memory.
+never in a URL: `add` keeps the endpoint's id under a random token that only the same session
+can take, once (`take_added`), for CONSOLE_SECRET_KEPT_SECONDS at most. What is kept (`Reveals`,
+store/console_reveals.py) is in the database, so whichever process answers the redirect finds
+it; the token is kept as its SHA-256, the secret is read from the endpoint when shown.
 """
 
+import hashlib
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,8 +27,6 @@ from smsgate.domain.history import may_be_serial_id
 from smsgate.domain.webhook import Endpoint
 from smsgate.services.errors import InvalidInput, NotFound
 from smsgate.services.webhooks import Webhooks
-
-_KEPT_MAX = 100  # new endpoints waiting to be shown; the oldest go first
 
 
 class WebhookReader(Protocol):
@@ -39,6 +39,15 @@ class WebhookReader(Protocol):
 
 class RealmIds(Protocol):
     async def realm_id(self, name: str) -> int: ...  # NotFound
+
+
+class Reveals(Protocol):
+    """What a page may show once to one session (store/console_reveals.py)."""
+
+    async def keep(
+        self, token_hash: str, csrf: str, subject: str, now: float, kept_before: float
+    ) -> None: ...
+    async def take(self, token_hash: str, csrf: str, kept_since: float) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +64,15 @@ class ConsoleWebhooks:
         webhooks: Webhooks,
         reader: WebhookReader,
         realms: RealmIds,
+        reveals: Reveals,
         *,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._webhooks = webhooks
         self._reader = reader
         self._realms = realms
-        self._monotonic = monotonic
-        self._added: OrderedDict[str, tuple[float, str, Endpoint]] = OrderedDict()
+        self._reveals = reveals
+        self._clock = clock  # wall time: the process that shows may not be the one that kept
 
     async def backlog(self, realm_ids: Sequence[int] | None) -> int:
         """The webhook backlog of these realms (None: every realm)."""
@@ -90,26 +100,27 @@ class ConsoleWebhooks:
         if not events:
             raise InvalidInput("choose at least one event type")
         endpoint = await self._webhooks.add(realm, url, events)
-        now = self._monotonic()
-        while self._added and (
-            len(self._added) >= _KEPT_MAX
-            or next(iter(self._added.values()))[0] < now - CONSOLE_SECRET_KEPT_SECONDS
-        ):
-            self._added.popitem(last=False)
         token = secrets.token_urlsafe(16)
-        self._added[token] = (now, viewer.csrf, endpoint)
+        now = self._clock()
+        await self._reveals.keep(
+            _hash(token), viewer.csrf, endpoint.id, now, now - CONSOLE_SECRET_KEPT_SECONDS
+        )
         return token
 
-    def take_added(self, viewer: Viewer, token: str | None) -> Endpoint | None:
-        """The endpoint just added under `token` (with its secret), once, and only for the
-        session that added it; None after that, or when it was kept too long."""
-        if token is None or token not in self._added:
+    async def take_added(self, viewer: Viewer, realm: str, token: str | None) -> Endpoint | None:
+        """The endpoint of `realm` just added under `token` (with its secret), once, and only
+        for the session that added it; None after that, when it was kept too long, or when it
+        was removed meanwhile."""
+        if not token:
             return None
-        at, session, endpoint = self._added[token]
-        if session != viewer.csrf:
+        kept_since = self._clock() - CONSOLE_SECRET_KEPT_SECONDS
+        endpoint_id = await self._reveals.take(_hash(token), viewer.csrf, kept_since)
+        if endpoint_id is None:
             return None
-        del self._added[token]
-        return endpoint if self._monotonic() - at <= CONSOLE_SECRET_KEPT_SECONDS else None
+        try:
+            return await self.endpoint(viewer, realm, endpoint_id)
+        except NotFound:
+            return None
 
     async def test(self, viewer: Viewer, realm: str, endpoint_id: str) -> str:
         """Queue a `webhook.test` event for the endpoint; returns the event's id."""
@@ -148,3 +159,7 @@ class ConsoleWebhooks:
         if not found.endpoint_live:
             raise InvalidInput(f"the endpoint of delivery {delivery_id} was removed")
         return await self._webhooks.replay(delivery_id, realm)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

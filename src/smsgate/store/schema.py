@@ -400,6 +400,18 @@ console_sessions = Table(
     Index(None, "last_seen_at"),  # expiry of idle sessions
 )
 
+# What a console page may show once (store/console_reveals.py, migration 0018): few rows,
+# each deleted when taken or at the next keep once too old.
+console_reveals = Table(
+    "console_reveals",
+    metadata,
+    Column("id", String(64), primary_key=True),  # hex SHA-256 of the token in the redirect
+    Column("csrf", String(64), nullable=False),  # the session's: only it may take the row
+    Column("subject", String(64), nullable=False),  # what to show (a webhook endpoint's id)
+    Column("created_at", Double, nullable=False),
+    Index(None, "created_at"),  # expiry
+)
+
 # The console finds inbound messages and opt-out events by time (migration 0012): few rows
 # per second, so these indexes cost the hot path nothing.
 Index("ix_inbound_messages_received_at", inbound_messages.c.received_at)

@@ -1,5 +1,6 @@
 """The console's webhook use cases over fakes: a new endpoint's secret is taken once, by the
-session that added it, within its time; the viewer's scope; a page's cursor."""
+session that added it, within its time, by another instance too (another process); the
+viewer's scope; a page's cursor."""
 
 from typing import Any
 
@@ -37,6 +38,30 @@ class Store:
     async def list(self, realm_id: int) -> list[Endpoint]:
         return [e for e in self.endpoints if e.realm_id == realm_id]
 
+    async def get(self, realm_id: int, endpoint_id: str) -> Endpoint | None:
+        found = [e for e in await self.list(realm_id) if e.id == endpoint_id]
+        return found[0] if found else None
+
+
+class Reveals:
+    """`Reveals` in memory, as store/console_reveals.py keeps them (one per token hash)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str, float]] = {}
+
+    async def keep(
+        self, token_hash: str, csrf: str, subject: str, now: float, kept_before: float
+    ) -> None:
+        self.rows = {k: v for k, v in self.rows.items() if v[2] >= kept_before}
+        self.rows[token_hash] = (csrf, subject, now)
+
+    async def take(self, token_hash: str, csrf: str, kept_since: float) -> str | None:
+        row = self.rows.get(token_hash)
+        if row is None or row[0] != csrf or row[2] < kept_since:
+            return None
+        del self.rows[token_hash]
+        return row[1]
+
 
 class Reader:
     def __init__(self, n: int) -> None:
@@ -67,30 +92,47 @@ class Clock:
         return self.now
 
 
-def _service(clock: Clock, reader: Reader | None = None) -> ConsoleWebhooks:
-    webhooks = Webhooks(Store(), Realms(), resolver=resolve)  # type: ignore[arg-type]
-    return ConsoleWebhooks(webhooks, reader or Reader(0), Realms(), monotonic=clock)  # type: ignore[arg-type]
+def _service(
+    clock: Clock,
+    reader: Reader | None = None,
+    *,
+    store: Store | None = None,
+    reveals: Reveals | None = None,
+) -> ConsoleWebhooks:
+    webhooks = Webhooks(store or Store(), Realms(), resolver=resolve)  # type: ignore[arg-type]
+    return ConsoleWebhooks(
+        webhooks,
+        reader or Reader(0),
+        Realms(),
+        reveals or Reveals(),
+        clock=clock,  # type: ignore[arg-type]
+    )
 
 
 async def test_the_secret_is_taken_once_by_the_session_that_added_it() -> None:
-    clock = Clock()
-    hooks = _service(clock)
+    clock, store, reveals = Clock(), Store(), Reveals()
+    hooks = _service(clock, store=store, reveals=reveals)
+    other_process = _service(clock, store=store, reveals=reveals)
     token = await hooks.add(ANN, "north", "https://hooks.example.com/", ["message.status"])
-    assert hooks.take_added(ANN_ELSEWHERE, token) is None
-    shown = hooks.take_added(ANN, token)
+    assert token not in str(reveals.rows)  # kept by its hash only
+    assert await hooks.take_added(ANN_ELSEWHERE, "north", token) is None
+    shown = await other_process.take_added(ANN, "north", token)
     assert shown is not None and shown.secret.startswith("whsec_")
-    assert hooks.take_added(ANN, token) is None  # once
-    assert hooks.take_added(ANN, None) is None and hooks.take_added(ANN, "guess") is None
+    assert shown == store.endpoints[0]
+    assert await hooks.take_added(ANN, "north", token) is None  # once
+    assert await hooks.take_added(ANN, "north", None) is None
+    assert await hooks.take_added(ANN, "north", "guess") is None
 
     late = await hooks.add(ANN, "north", "https://hooks.example.com/", ["message.status"])
     clock.now += CONSOLE_SECRET_KEPT_SECONDS + 1
-    assert hooks.take_added(ANN, late) is None
-    tokens = [
-        await hooks.add(ANN, "north", "https://hooks.example.com/", ["optout.changed"])
-        for _ in range(101)
-    ]
-    assert hooks.take_added(ANN, tokens[0]) is None  # at most 100 wait: the oldest went
-    assert hooks.take_added(ANN, tokens[-1]) is not None
+    assert await hooks.take_added(ANN, "north", late) is None
+    assert len(reveals.rows) == 1  # not taken, and not yet expired at a keep
+    await hooks.add(ANN, "north", "https://hooks.example.com/", ["optout.changed"])
+    assert len(reveals.rows) == 1  # the late one went at this keep
+
+    removed = await hooks.add(ANN, "north", "https://hooks.example.com/", ["message.status"])
+    store.endpoints.pop()  # removed before its page was shown
+    assert await hooks.take_added(ANN, "north", removed) is None
 
 
 async def test_scope_and_choices() -> None:
