@@ -5,6 +5,7 @@ whatever forwarding headers the request carried; hop-by-hop headers stay behind;
 both ways whole; redirects and repeated headers pass unchanged; a core that is gone is a 502."""
 
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -73,7 +74,7 @@ async def through() -> AsyncIterator[Through]:
     finally:
         await proxy.aclose()
         await core.stop()
-    assert not Path(core.path).exists()
+    assert not os.path.exists(core.path)  # the socket and its directory are gone
 
 
 async def test_the_core_sees_the_workers_client_and_scheme(through: Through) -> None:
