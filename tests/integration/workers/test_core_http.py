@@ -4,6 +4,7 @@ was sent. The client the worker served and its scheme arrive as the core's clien
 whatever forwarding headers the request carried; hop-by-hop headers stay behind; bodies go
 both ways whole; redirects and repeated headers pass unchanged; a core that is gone is a 502."""
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -74,7 +75,7 @@ async def through() -> AsyncIterator[Through]:
     finally:
         await proxy.aclose()
         await core.stop()
-    assert not os.path.exists(core.path)  # the socket and its directory are gone
+    assert not await asyncio.to_thread(os.path.exists, core.path)  # socket and directory gone
 
 
 async def test_the_core_sees_the_workers_client_and_scheme(through: Through) -> None:
