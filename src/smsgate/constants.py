@@ -100,6 +100,11 @@ WORKER_LISTEN_BACKLOG: Final = 2048  # pending connections on the port the worke
 WORKER_MAX_FRAME_BYTES: Final = 16 * 1024 * 1024  # one frame carries one loop turn of requests
 WORKER_RESTART_DELAY_SECONDS: Final = 1.0  # a worker that died is started again after this
 WORKER_STOP_TIMEOUT_SECONDS: Final = 30.0  # SIGTERM, then this long to finish, then SIGKILL
+# The routes the workers pass on to the core (http/core_proxy.py, workers/core_http.py):
+CORE_PROXY_CONNECT_SECONDS: Final = 5.0  # the core's socket not accepting by then: 502
+CORE_PROXY_READ_SECONDS: Final = 60.0  # the core silent this long in an answer: 502 / cut
+CORE_PROXY_CONNECTIONS: Final = 64  # open connections from one worker to the core, at most
+CORE_HTTP_STOP_SECONDS: Final = 10  # at stop, requests in flight in the core get this long
 
 # --- API keys (/v1; domain/api_key.py) ---
 API_KEY_PREFIX: Final = "sg"  # keys read sg_<id>_<secret>; secret scanners can look for it

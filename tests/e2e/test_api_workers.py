@@ -1,5 +1,6 @@
 """`smsgate serve --api-workers N` on SQLite: N HTTP processes in front of the one process that
-commits and delivers. Real processes, real HTTP, the built-in SMSC simulator."""
+commits and delivers, and serves the JSON API and the console through them. Real processes,
+real HTTP, the built-in SMSC simulator."""
 
 import asyncio
 import os
@@ -17,6 +18,8 @@ from tests.e2e.support import (
     send_args,
     stored,
 )
+from tests.e2e.test_v1_contract import create_key
+from tests.integration.console.conftest import csrf_of
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
@@ -87,6 +90,40 @@ async def test_workers_accept_and_the_core_delivers(server_factory: ServerFactor
     assert 'smsgate_smpp_submits_total{connection="simulator",result="ok"}' in metrics  # core
     assert "smsgate_api_requests_total" in metrics  # the worker's own
     assert reply(wrong) == "FAILURE: Realm and password do not match"
+
+
+async def test_the_json_api_and_the_console_are_served_on_the_same_port(
+    server_factory: ServerFactory,
+) -> None:
+    """The routes the workers pass on to the core: a /v1 message sent and read back delivered,
+    the OpenAPI document, and a console login (cookie, CSRF form, redirect) with its pages."""
+    server = await start(server_factory)
+    await server.cli("operator", "add", "olga", "--password-stdin", stdin="s3cret\n")
+    key = await asyncio.to_thread(create_key, server.data_dir, ALPHA.name)
+    async with make_client(server) as client:
+        assert (await client.get("/openapi.json")).json()["openapi"].startswith("3.")
+        auth = {"Authorization": f"Bearer {key}"}
+        message = {"to": "12065551212", "from": ALPHA.senders[0], "text": "through a worker"}
+        sent = await client.post("/v1/messages", json=message, headers=auth)
+        assert sent.status_code == 202, sent.text
+        url = f"/v1/messages/{sent.json()['id']}"
+        seen: dict[str, object] = {}
+
+        async def delivered() -> bool:
+            seen.update((await client.get(url, headers=auth)).json())
+            return seen.get("status") == "delivered"
+
+        await eventually(delivered, timeout=30, what="delivered", describe=lambda: str(seen))
+
+        form = await client.get("/console/login")
+        assert form.status_code == 200
+        login = {"csrf": csrf_of(form.text), "name": "olga", "password": "s3cret", "realm": ""}
+        answer = await client.post("/console/login", data=login)
+        assert answer.status_code == 303, answer.text
+        overview = await client.get(answer.headers["location"])
+        assert overview.status_code == 200 and "olga" in overview.text
+        realms = await client.get("/console/realms")
+        assert realms.status_code == 200 and ALPHA.name in realms.text
 
 
 async def test_a_killed_worker_is_replaced_and_nothing_is_refused(

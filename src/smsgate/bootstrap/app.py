@@ -30,7 +30,9 @@ from smsgate.runtime import freeze_startup_heap
 from smsgate.settings import Settings
 
 
-def gateway_app(gateway: Gateway) -> FastPath:
+def gateway_app(gateway: Gateway, *, runs_gateway: bool = True) -> FastPath:
+    """The app; its lifespan starts and stops the gateway too unless `runs_gateway` is False
+    (the core of `serve --api-workers N` runs it itself: workers/core_http.py)."""
     api_web = ApiWeb(gateway.auth, gateway.sending, gateway.stopping)
     rest = WhatCountsRest(gateway.auth, gateway.sending, gateway.stopping)
 
@@ -40,12 +42,14 @@ def gateway_app(gateway: Gateway) -> FastPath:
     console = build_console(gateway)
 
     async def start() -> None:
-        await gateway.start()
+        if runs_gateway:
+            await gateway.start()
         console.start()
 
     async def stop() -> None:
         await console.stop()
-        await gateway.stop()
+        if runs_gateway:
+            await gateway.stop()
 
     extra: list[BaseRoute] = [
         Mount("/rest", app=rest),

@@ -139,6 +139,8 @@ def _serve_core(
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         fail(f"cannot listen on {host}:{port}: {reason}")
         return
+    from smsgate.bootstrap.app import gateway_app
+
     core = Core(
         gateway.start,
         gateway.stop,
@@ -147,6 +149,7 @@ def _serve_core(
         settings.log_level,
         settings.log_format,
         gateway.optouts,
+        gateway_app(gateway, runs_gateway=False),
     )
     run_core(core, listeners, access_log=access_log)
 

@@ -5,9 +5,11 @@ about half of it and committing and delivering the other half. With `--api-worke
 process that runs `serve` (the core) binds the public port, starts N API workers on it
 (`workers/worker.py`) and does everything that writes: the group commit, the dispatcher, the
 SMPP sessions, receipts and inbound messages. On SQLite it stays the only writer of the
-database, as without workers. It serves no HTTP itself; the workers answer `/healthz`, `/readyz`
+database, as without workers. The workers answer api_web, the REST door, `/healthz`, `/readyz`
 (the core's readiness, asked over the socketpair) and `/metrics` (the core's metrics with the
-worker's api_web counters).
+worker's api_web counters); every other route (the JSON API, the console, the docs) they pass
+to the core's own HTTP server on a Unix socket (workers/core_http.py), so the public port
+serves what plain `serve` does.
 """
 
 import asyncio
@@ -20,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import uvloop
+from starlette.types import ASGIApp
 
 from smsgate.constants import WORKER_LISTEN_BACKLOG
 from smsgate.http.log_scrub import logging_config
@@ -29,7 +32,9 @@ from smsgate.services.group_commit import Accepter
 from smsgate.services.optouts import AddsOptOut
 from smsgate.services.readiness import Readiness
 from smsgate.workers.core_endpoint import CoreEndpoint
+from smsgate.workers.core_http import CoreHttp
 from smsgate.workers.supervisor import WorkerSupervisor
+from smsgate.workers.worker import CORE_HTTP_ENV
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,7 @@ class Core:
     log_level: str
     log_format: str
     optouts: AddsOptOut
+    app: ASGIApp  # the gateway's own app, its lifespan without the gateway (see core_http.py)
 
 
 def run_core(core: Core, listeners: list[socket.socket], *, access_log: bool) -> None:
@@ -86,11 +92,13 @@ async def _main(core: Core, listeners: list[socket.socket], env: dict[str, str])
         loop.add_signal_handler(signum, stop.set)
     await core.start()
     freeze_startup_heap()
+    http = CoreHttp(core.app, log_level=core.log_level, log_format=core.log_format)
     try:
+        await http.start()
         supervisor = WorkerSupervisor(
             listeners,
             lambda: CoreEndpoint(core.accepter, core_exposition, core.ready, core.optouts),
-            env=env,
+            env={**env, CORE_HTTP_ENV: http.path},
         )
         await supervisor.start()
         host, port = listeners[0].getsockname()[:2]
@@ -102,4 +110,5 @@ async def _main(core: Core, listeners: list[socket.socket], env: dict[str, str])
     finally:
         for listener in listeners:
             listener.close()
+        await http.stop()
         await core.stop()

@@ -5,8 +5,9 @@ It serves HTTP on the listening socket the core made (inherited descriptor
 (`SMSGATE_WORKER_CORE_FD`). It does the per-request work that needs no write: parsing,
 authentication (reading realms), sender-code lookup, validation, segmentation. Accepted
 messages and opt-outs (`smsstopsubscribersend`, `stopSubscriberSend`) go to the core
-(`RemoteAccepter`), which commits them; the worker never writes the database. Everything else
-comes from the same `SMSGATE_*` environment as the core. The app is wired in
+(`RemoteAccepter`), which commits them; the worker never writes the database. Requests for
+any other route go to the core's HTTP server, on the Unix socket `SMSGATE_WORKER_CORE_HTTP`
+names. Everything else comes from the same `SMSGATE_*` environment as the core. The app is wired in
 `bootstrap/worker.py`; this module is the process's entry point.
 """
 
@@ -26,6 +27,7 @@ from smsgate.workers.remote_accepter import RemoteAccepter
 
 LISTEN_FD_ENV = "SMSGATE_WORKER_LISTEN_FD"
 CORE_FD_ENV = "SMSGATE_WORKER_CORE_FD"
+CORE_HTTP_ENV = "SMSGATE_WORKER_CORE_HTTP"  # the core's HTTP socket (workers/core_http.py)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ def main() -> None:
 
     core = RemoteAccepter(core_sock, on_lost=core_lost)
     config = uvicorn.Config(
-        worker_app(settings, core),
+        worker_app(settings, core, os.environ[CORE_HTTP_ENV]),
         **uvicorn_options(settings, settings.access_log),
     )
     server = uvicorn.Server(config)
