@@ -136,6 +136,10 @@ WEBHOOK_PRUNE_EVERY_SECONDS: Final = 3600.0  # how often a sender deletes what i
 WEBHOOK_PRUNE_BATCH: Final = 500  # events looked at per pruning transaction (a short one)
 WEBHOOK_URL_MAX_CHARS: Final = 2048  # the longest endpoint URL accepted
 
+# --- Message history retention (SMSGATE_MESSAGE_RETENTION_DAYS; services/message_retention.py) ---
+MESSAGE_PRUNE_EVERY_SECONDS: Final = 3600.0  # how often a dispatching process deletes old ones
+MESSAGE_PRUNE_BATCH: Final = 500  # messages looked at per pruning transaction (a short one)
+
 # --- Operator console (/console; services/console_auth.py) ---
 CONSOLE_TOKEN_BYTES: Final = 32  # 256 random bits per session token and per CSRF token
 # A session's last use is written at most this often (a write per page would cost the writer

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     heartbeat_interval: float | None = Field(default=None, gt=0)  # default: node_timeout / 5
     poll_interval: float = Field(default=1.0, gt=0)  # dispatcher poll when no wake-up arrives
     dispatch_batch: int = Field(default=500, ge=1, le=10_000)  # messages per claim
+    # --- message history (README "Delivery") ---
+    # Days a finished message (and its parts and events) is kept, then deleted; 0: for ever.
+    message_retention_days: int = Field(default=90, ge=0, le=36500)
     # --- webhooks (README "Webhooks") ---
     # Allow webhook URLs on loopback and private networks (development and tests only; the
     # cloud metadata addresses stay refused).

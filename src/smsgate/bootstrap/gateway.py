@@ -40,6 +40,7 @@ from smsgate.services.group_commit import Accepter
 from smsgate.services.history import History
 from smsgate.services.inbound import InboundService
 from smsgate.services.json_api import JsonApi
+from smsgate.services.message_retention import MessageRetention
 from smsgate.services.optouts import OptOuts, Stopping
 from smsgate.services.readiness import ReadinessCheck
 from smsgate.services.senders import Senders
@@ -58,6 +59,7 @@ from smsgate.store.history import HistoryStore
 from smsgate.store.idempotency import IdempotencyStore
 from smsgate.store.inbound import InboundStore
 from smsgate.store.leases import LeaseStore
+from smsgate.store.message_retention import MessageRetentionStore
 from smsgate.store.messages import MessageStore
 from smsgate.store.migrate import SchemaOutOfDate, ensure_schema
 from smsgate.store.nodes import NodeStore
@@ -114,6 +116,7 @@ class Gateway:
     listener: QueueListener | None = None
     # Delivers webhooks (processes that dispatch; on PostgreSQL each claims its own share).
     webhooks: WebhookSender | None = None
+    retention: MessageRetention | None = None  # deletes old message history (dispatchers)
     started: bool = field(default=False, init=False)
 
     async def start(self) -> None:
@@ -138,12 +141,16 @@ class Gateway:
             await self.accepter.start()
             if self.webhooks is not None:
                 await self.webhooks.start()
+            if self.retention is not None:
+                self.retention.start()
         except BaseException:
             await self.stop()
             raise
 
     async def stop(self) -> None:
         if self.started:
+            if self.retention is not None:
+                await self.retention.stop()
             if self.webhooks is not None:
                 await self.webhooks.stop()
             await self.accepter.stop()
@@ -271,9 +278,11 @@ def build(
                 db.url, dispatcher.wake, backoff=Backoff(*LISTENER_RECONNECT_SECONDS)
             )
     webhooks: WebhookSender | None = None
+    retention: MessageRetention | None = None
     if settings.dispatch:
         client = WebhookClient(allow_private=settings.webhook_allow_private)
         webhooks = WebhookSender(HotOutbox(hot), client)
+        retention = MessageRetention(MessageRetentionStore(hot), settings.message_retention_days)
     if node is not None:
         membership = Membership(
             NodeStore(db),
@@ -329,6 +338,7 @@ def build(
         leases=leases,
         listener=listener,
         webhooks=webhooks,
+        retention=retention,
     )
 
 
