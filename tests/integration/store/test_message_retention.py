@@ -116,7 +116,7 @@ async def test_a_dispatching_gateway_runs_the_passes_with_its_setting(
     realm = await add_realm(gateway, "acme")
     now = time.time()
     rows = [(Status.DELIVERED.value, now - 31 * DAY, now - 31 * DAY)]
-    ids = await seed(gateway, realm, rows + [(Status.DELIVERED.value, now - DAY, now - DAY)])
+    ids = await seed(gateway, realm, [*rows, (Status.DELIVERED.value, now - DAY, now - DAY)])
     assert await gateway.retention.run_pass() == 1
     assert await kept(gateway) == {ids[1]}
 
