@@ -21,10 +21,11 @@ matcher look an id up in either base.
 """
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
+
+from smsgate.domain.record import record
 
 
 class ReceiptState(StrEnum):
@@ -86,7 +87,7 @@ _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 _MAX_ID_LEN: Final = 64  # SMPP message_id is a C-Octet String of at most 65 octets (with NUL)
 
 
-@dataclass(frozen=True, slots=True)
+@record  # one per receipt: see domain/record.py
 class Receipt:
     """The fields of a delivery receipt the gateway uses; None when missing or unparsable."""
 
