@@ -261,8 +261,7 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float, changed: set[
             multi.add(message_id)
     if parked:
         tx.insert_rows(
-            "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, "
-            "received_at)",
+            "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, received_at)",
             parked,
         )
     record_receipts(tx, events, now)
