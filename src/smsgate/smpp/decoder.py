@@ -9,8 +9,9 @@ decoded leniently: a missing body or a missing NUL terminator is accepted, becau
 we cannot read would otherwise leave its request hanging.
 
 On the hot path like `encoder`: precompiled `struct.Struct`s and `bytes.find`, no intermediate
-objects beyond the dataclass. Callers import `decode` from `smsgate.smpp.pdu`, which re-exports
-this very function.
+objects beyond the dataclass (and, for submit_sm/deliver_sm, the frame decoded once as latin-1,
+whose strings are sliced from it: `_decode_short_message`). Callers import `decode` from
+`smsgate.smpp.pdu`, which re-exports this very function.
 """
 
 import struct
