@@ -101,12 +101,17 @@ def test_the_import_graph_is_read() -> None:
     assert any(i.target.startswith("smsgate.domain.") for i in IMPORTS)
 
 
-def test_domain_imports_nothing_of_smsgate_but_constants() -> None:
-    assert _violations(("domain",), {"domain", "constants"}) == []
+def test_domain_imports_nothing_of_smsgate_but_constants_and_record() -> None:
+    assert _violations(("domain",), {"domain", "constants", "record"}) == []
 
 
-def test_smpp_imports_nothing_but_smpp_and_constants() -> None:
-    assert _violations(("smpp",), {"smpp", "constants"}) == []
+def test_smpp_imports_nothing_but_smpp_constants_and_record() -> None:
+    assert _violations(("smpp",), {"smpp", "constants", "record"}) == []
+
+
+def test_record_imports_nothing_of_smsgate() -> None:
+    """The leaf both `domain` and `smpp` use: it must not bring either into the other."""
+    assert _violations(("record",), set()) == []
 
 
 def test_http_console_and_cli_never_import_store_or_delivery() -> None:

@@ -91,6 +91,7 @@ SQLITE_MAX_JOBS_PER_COMMIT: Final = 64  # hot transactions coalesced into one co
 SQLITE_CACHED_STATEMENTS: Final = 512
 IN_LIST_POWER_OF_TWO_UP_TO: Final = 1024  # IN lists pad to 1, 2, 4, ... 1024 values (rawsql.py)
 IN_LIST_STEP_ABOVE: Final = 256  # and above that to a multiple of 256
+SQLITE_IN_LISTS_MADE: Final = 65  # IN lists of 0-64 values are made once at import (rawsql.py)
 # The database driver thread hands each result back through the GIL; Python's default 5 ms
 # switch interval would make every statement wait that long while the event loop is busy.
 GIL_SWITCH_INTERVAL: Final = 0.0002

@@ -1,15 +1,15 @@
 """What the delivery path reports for the store to record: submit results and receipts.
 
 The dispatcher and the SMPP sessions produce these; `services.statuses` batches them and
-`store.statuses` writes each batch in one transaction.
+`store.statuses` writes each batch in one transaction. Records (domain/record.py): one or two
+are made for every message sent, and a frozen dataclass's fields cost ~1,500 instructions each.
 """
 
-from dataclasses import dataclass
-
 from smsgate.domain.receipt import ReceiptState
+from smsgate.domain.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartSent:
     message_id: str
     part_no: int
@@ -18,14 +18,14 @@ class PartSent:
     last: bool  # every part of the message has now been accepted
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageFailed:
     message_id: str
     error: str
     smpp_status: int | None = None  # the submit_sm_resp command_status that refused it
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReceiptIn:
     connection: str
     smsc_id: str
@@ -35,7 +35,7 @@ class ReceiptIn:
     done_date: str | None = None  # `done date:` as the SMSC wrote it (not kept when parked)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sweep:
     """Match parked receipts again: their part may have been stored by another node, in a
     transaction that could not see the receipt being parked."""

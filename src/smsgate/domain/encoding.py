@@ -82,6 +82,10 @@ _ENCODE_TABLE: Final[dict[int, str]] = {
 _DECODE_TABLE: Final = tuple(_BASIC) + ("?",) * 128
 _EXT_DECODE: Final = {code: c for c, code in _EXTENSION.items()}
 _ESCAPED_RE: Final = re.compile("\x1b([\x00-\xff]?)")  # ESC plus the code it escapes
+# The octets GSM 7-bit reads as latin-1 does (letters, digits, space, most punctuation, CR, LF):
+# a delivery receipt's text is nearly always made of these alone, and `bytes.translate`
+# deleting them tells so in C, for a third of what `str.translate` over the table costs.
+_AS_LATIN1: Final = bytes(o for o in range(0x80) if o != _ESC and _DECODE_TABLE[o] == chr(o))
 
 
 def _is_gsm(text: str) -> bool:
@@ -121,6 +125,8 @@ def gsm7_decode(data: bytes) -> str:
     lone ESC is dropped and octets above 0x7F (not GSM 7-bit) become "?".
     """
     raw = data.decode("latin-1")
+    if not data.translate(None, _AS_LATIN1):
+        return raw
     if "\x1b" not in raw:
         return raw.translate(_DECODE_TABLE)
     pieces = _ESCAPED_RE.split(raw)  # alternates: plain run, escaped code, plain run, ...

@@ -1,23 +1,5 @@
-"""`record`: the dataclass decorator of the records made for every request (frozen to mypy).
+"""`record` for the domain's records: the leaf `smsgate.record`, where `smpp` finds it too."""
 
-Written by hand because of a measured cost: a frozen dataclass's `__init__` sets each field
-through `object.__setattr__` (its own `__setattr__` refuses), ~1,500 instructions a field under
-callgrind, so the 16 fields of a `Message` cost ~24,000 instructions on every accepted request,
-more than parsing the request. A plain slots dataclass stores a field with one STORE_ATTR
-(~250). Immutability is kept where this code base checks it: the build runs mypy (strict),
-which reads `record` as `frozen=True` (PEP 681's `frozen_default`) and refuses any assignment
-to a field. At run time a record is what the frozen dataclass was in every other way: slots,
-`==` over the fields, hashable over the fields (`unsafe_hash`, what `frozen` implied), the same
-`repr`, and `dataclasses.replace` makes the changed copies.
-"""
+from smsgate.record import record
 
-from dataclasses import dataclass
-from typing import TypeVar, dataclass_transform
-
-_T = TypeVar("_T")
-
-
-@dataclass_transform(frozen_default=True)
-def record(cls: type[_T]) -> type[_T]:
-    """`@dataclass(frozen=True, slots=True)` to mypy; see the module docstring."""
-    return dataclass(slots=True, unsafe_hash=True)(cls)
+__all__ = ["record"]

@@ -1,17 +1,21 @@
-"""The SMPP 3.4 PDUs this gateway speaks, as frozen dataclasses (slots, keyword-only).
+"""The SMPP 3.4 PDUs this gateway speaks, as records (slots, keyword-only, frozen to mypy).
 
 Every PDU has `sequence_number` and `command_status` (default 0) and a `command_id`: a class
 constant, except for `Bind`/`BindResp` where it says which of the three binds it is. Strings
 are `str` (C-octet strings, latin-1 on the wire); `short_message` is `bytes`; optional
 parameters are `tlvs`, a tuple of (tag, value) pairs in wire order. The codec is `encoder` and
 `decoder`; `pdu` re-exports everything here with it: import from `smsgate.smpp.pdu`.
+
+Records (`smsgate.record`), not frozen dataclasses: a deliver_sm or submit_sm is made per
+message with 20 fields, and a frozen dataclass sets each through `object.__setattr__` (~30,000
+instructions a PDU where a record takes ~5,000). mypy still refuses any assignment to a field.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import ClassVar, Final, TypeAlias
 
 from smsgate.constants import SMPP_INTERFACE_VERSION
+from smsgate.record import record
 from smsgate.smpp.codes import RESPONSE_BIT, TLV_MESSAGE_PAYLOAD, CommandId, CommandStatus
 
 Tlvs: TypeAlias = tuple[tuple[int, bytes], ...]
@@ -22,13 +26,13 @@ BIND_COMMANDS: Final = frozenset(
 _OK: Final = CommandStatus.ESME_ROK
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class _Base:
     sequence_number: int = 0
     command_status: int = _OK
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Bind(_Base):
     """bind_receiver / bind_transmitter / bind_transceiver, told apart by `command_id`."""
 
@@ -42,7 +46,7 @@ class Bind(_Base):
     address_range: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class BindResp(_Base):
     """bind_*_resp; `command_id` is the response id matching the bind."""
 
@@ -51,7 +55,7 @@ class BindResp(_Base):
     tlvs: Tlvs = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class ShortMessage(_Base):
     """The body shared by submit_sm and deliver_sm (SMPP 3.4 sections 4.4.1 and 4.6.1)."""
 
@@ -82,21 +86,21 @@ class ShortMessage(_Base):
         return get_tlv(self.tlvs, TLV_MESSAGE_PAYLOAD) or b""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class SubmitSm(ShortMessage):
     """submit_sm: ESME -> SMSC, one message (part)."""
 
     command_id: ClassVar[CommandId] = CommandId.SUBMIT_SM
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class DeliverSm(ShortMessage):
     """deliver_sm: SMSC -> ESME, a mobile-originated message or a delivery receipt."""
 
     command_id: ClassVar[CommandId] = CommandId.DELIVER_SM
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class SubmitSmResp(_Base):
     """submit_sm_resp; `message_id` is empty when the status is an error."""
 
@@ -104,7 +108,7 @@ class SubmitSmResp(_Base):
     message_id: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class DeliverSmResp(_Base):
     """deliver_sm_resp; `message_id` is unused by SMPP 3.4 and normally empty."""
 
@@ -112,27 +116,27 @@ class DeliverSmResp(_Base):
     message_id: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class EnquireLink(_Base):
     command_id: ClassVar[CommandId] = CommandId.ENQUIRE_LINK
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class EnquireLinkResp(_Base):
     command_id: ClassVar[CommandId] = CommandId.ENQUIRE_LINK_RESP
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class Unbind(_Base):
     command_id: ClassVar[CommandId] = CommandId.UNBIND
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class UnbindResp(_Base):
     command_id: ClassVar[CommandId] = CommandId.UNBIND_RESP
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record(kw_only=True)
 class GenericNack(_Base):
     command_id: ClassVar[CommandId] = CommandId.GENERIC_NACK
 

@@ -69,10 +69,21 @@ def write_events(tx: Tx, events: list[StatusEvent], now: float) -> int:
     """The status transaction: sent parts, failed messages, parked and new receipts, and the
     `message.status` webhook events of the messages it changed. Returns how many receipts it
     parked (matched no part)."""
-    sent = [e for e in events if isinstance(e, PartSent)]
-    failed = [e for e in events if isinstance(e, MessageFailed)]
-    receipts = [e for e in events if isinstance(e, ReceiptIn)]
-    if any(isinstance(e, Sweep) for e in events):
+    # one pass over the batch (a receipt and a sent part, typically), not one per kind
+    sent: list[PartSent] = []
+    failed: list[MessageFailed] = []
+    receipts: list[ReceiptIn] = []
+    sweep = False
+    for e in events:
+        if isinstance(e, ReceiptIn):
+            receipts.append(e)
+        elif isinstance(e, PartSent):
+            sent.append(e)
+        elif isinstance(e, MessageFailed):
+            failed.append(e)
+        elif isinstance(e, Sweep):
+            sweep = True
+    if sweep:
         receipts = _take_parked(tx, now) + receipts
     if sent:
         _record_sent(tx, sent, now)
@@ -87,7 +98,9 @@ def write_events(tx: Tx, events: list[StatusEvent], now: float) -> int:
         )
     # webhook events in this transaction (a crash loses neither), one per change: `sent`
     # before the receipts of the same batch make it `delivered`
-    ended = {e.message_id for e in sent if e.last} | {e.message_id for e in failed}
+    ended = {e.message_id for e in sent if e.last}
+    if failed:
+        ended.update(e.message_id for e in failed)
     changed: set[str] = set()
     realms = subscribed_realms(tx, EventType.MESSAGE_STATUS) if ended or receipts else set()
     enqueue_message_status(tx, ended, now, realms)
@@ -208,10 +221,11 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float, changed: set[
     parked: list[tuple[object, ...]] = []
     events: list[tuple[str, int, str, str, str | None, str | None]] = []
     for receipt, spellings in zip(receipts, variants, strict=True):
-        found = next(
-            (parts[(receipt.connection, v)] for v in spellings if (receipt.connection, v) in parts),
-            None,
-        )
+        found = None
+        for v in spellings:  # a loop, not next() over a generator: one receipt each
+            found = parts.get((receipt.connection, v))
+            if found is not None:
+                break
         # An SMSC's `err:` may be any length: cut to the narrowest column it goes to, since a
         # value PostgreSQL refused would fail this whole batch, and every retry of it.
         error = receipt.error[:RECEIPT_ERROR_CHARS] if receipt.error else receipt.error
@@ -245,10 +259,11 @@ def _apply_receipts(tx: Tx, receipts: list[ReceiptIn], now: float, changed: set[
                 single[message_id] = status
         else:
             multi.add(message_id)
-    tx.insert_rows(
-        "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, received_at)",
-        parked,
-    )
+    if parked:
+        tx.insert_rows(
+            "INSERT INTO pending_receipts (connection, smsc_message_id, state, error, received_at)",
+            parked,
+        )
     record_receipts(tx, events, now)
     part_updates: dict[tuple[str, str | None, int], list[str]] = defaultdict(list)
     for (message_id, part_no), (state, error) in part_states.items():

@@ -14,8 +14,12 @@ from smsgate.constants import (
     UCS2_SINGLE_UNITS,
 )
 from smsgate.domain.encoding import (
+    _AS_LATIN1,
+    _DECODE_TABLE,
+    _ESCAPED_RE,
     Encoding,
     Segmented,
+    _unescape,
     choose_encoding,
     concat_udh,
     encode_part,
@@ -343,3 +347,32 @@ def test_segment_dense_surrogates(text: str) -> None:
 def test_segment_dense_escapes(text: str) -> None:
     seg = check_segmentation(text)
     assert seg.count >= math.ceil(septets(text) / 153)
+
+
+def _gsm7_decode_by_table(data: bytes) -> str:
+    """`gsm7_decode` without its latin-1 shortcut: the table and the escapes, always."""
+    raw = data.decode("latin-1")
+    if "\x1b" not in raw:
+        return raw.translate(_DECODE_TABLE)
+    pieces = _ESCAPED_RE.split(raw)
+    return "".join(
+        piece.translate(_DECODE_TABLE) if i % 2 == 0 else _unescape(piece)
+        for i, piece in enumerate(pieces)
+    )
+
+
+# receipt-like octets: mostly those read as latin-1, now and then one that is not
+_RECEIPT_OCTETS = st.binary() | st.lists(
+    st.sampled_from(b"id:0aZ \r\n" + bytes([0x00, 0x11, 0x1B, 0x24, 0x40, 0x5F, 0x7F, 0x80]))
+).map(bytes)
+
+
+@given(_RECEIPT_OCTETS)
+def test_gsm7_decode_of_latin1_octets_is_their_latin1(data: bytes) -> None:
+    assert gsm7_decode(data) == _gsm7_decode_by_table(data)
+
+
+def test_the_latin1_octets_are_read_alike_and_esc_is_not_one() -> None:
+    assert 0x1B not in _AS_LATIN1
+    assert gsm7_decode(_AS_LATIN1) == _gsm7_decode_by_table(_AS_LATIN1) == _AS_LATIN1.decode()
+    assert len(_AS_LATIN1) > 80  # letters, digits, space and most punctuation

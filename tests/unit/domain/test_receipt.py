@@ -11,6 +11,7 @@ from smsgate.domain.receipt import (
     _USUAL_RE,
     Receipt,
     ReceiptState,
+    _parse_date,
     is_final,
     message_id_variants,
     normalise_message_id,
@@ -242,3 +243,27 @@ def test_usual_layout_reads_as_the_scan_does(text: str) -> None:
 
 def test_the_usual_layout_takes_the_regex() -> None:
     assert _USUAL_RE.match(STANDARD) is not None
+
+
+def _from_fields(text: str, dates: bool) -> Receipt:
+    """`parse_receipt` as it was written over `_fields` (its dict), the reference of the one
+    that reads the usual layout's regex groups without the dict."""
+    found = fields(text)
+    return Receipt(
+        message_id=found.get("id") or None,
+        state=state_from_stat(found.get("stat", "")),
+        error=found.get("err") or None,
+        submit_date=_parse_date(found.get("submit date")) if dates else None,
+        done_date=_parse_date(found.get("done date")) if dates else None,
+        done_date_text=found.get("done date") or None,
+    )
+
+
+@given(text=_receipt_texts() | st.text(max_size=80), dates=st.booleans())
+def test_parse_receipt_reads_what_fields_reads(text: str, dates: bool) -> None:
+    assert parse_receipt(text, dates=dates) == _from_fields(text, dates)
+
+
+def test_parse_receipt_of_the_usual_layout() -> None:
+    assert parse_receipt(STANDARD, dates=False) == _from_fields(STANDARD, False)
+    assert parse_receipt(STANDARD) == _from_fields(STANDARD, True)

@@ -3,7 +3,7 @@ import sqlite3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsgate.constants import IN_LIST_POWER_OF_TWO_UP_TO, IN_LIST_STEP_ABOVE
+from smsgate.constants import IN_LIST_POWER_OF_TWO_UP_TO, IN_LIST_STEP_ABOVE, SQLITE_IN_LISTS_MADE
 from smsgate.store.rawsql import Query, padded_length
 
 
@@ -44,3 +44,29 @@ def test_postgres_takes_one_array_unpadded() -> None:
     q = Query(postgres=True)
     assert q.in_([3, 1, 2]) == "= ANY($1)"
     assert q.params == [[3, 1, 2]]
+
+
+def _in_list_as_written(q: Query, values: list[int]) -> str:
+    """`Query.in_` on SQLite as it was before the lists made at import: the reference."""
+    length = padded_length(len(values)) if values else 0
+    q.params.extend(values)
+    q.params.extend(values[-1:] * (length - len(values)))
+    return f"IN ({','.join('?' * length)})"
+
+
+@given(st.lists(st.integers(), max_size=1500), st.lists(st.integers(), max_size=3))
+def test_the_in_lists_made_at_import_are_those_worked_out_each_time(
+    values: list[int], before: list[int]
+) -> None:
+    made, worked_out = Query(postgres=False), Query(postgres=False)
+    made.params, worked_out.params = list(before), list(before)
+    assert made.in_(iter(values)) == _in_list_as_written(worked_out, values)
+    assert made.params == worked_out.params
+
+
+def test_every_in_list_made_at_import_is_the_one_worked_out() -> None:
+    for count in range(SQLITE_IN_LISTS_MADE + 2):
+        made, worked_out = Query(postgres=False), Query(postgres=False)
+        values = list(range(count))
+        assert made.in_(values) == _in_list_as_written(worked_out, values)
+        assert made.params == worked_out.params
