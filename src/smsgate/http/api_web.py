@@ -112,8 +112,10 @@ class ApiWeb:
         realm = (args.realm or "").strip()
         if not realm:
             return send.failure(send.REALM_MISSING), "bad_request"
-        try:
-            credential = await self._auth.authenticate(realm, args.password, client)
+        try:  # the usual request, known and verified already, awaits nothing
+            credential = self._auth.known(realm, args.password, client)
+            if credential is None:
+                credential = await self._auth.authenticate(realm, args.password, client)
         except Exception as exc:  # the store could not be read
             log.error("realm lookup failed: %s", exc)
             return send.failure(send.TEMPORARILY_UNAVAILABLE), "unavailable"
