@@ -39,9 +39,9 @@ class AcceptStore(Protocol):
     neither was a duplicate (its /v1 Idempotency-Key was taken). Returns only once the
     transaction is durable; raises if it did not commit."""
 
-    async def insert(
+    def insert(
         self, batch: list[Message], status: Status
-    ) -> tuple[list[Message], set[str]]: ...
+    ) -> Awaitable[tuple[list[Message], set[str]]]: ...
 
 
 class Handoff(Protocol):
