@@ -9,6 +9,9 @@ WhatCounts' documentation, `domain.send`) and commits the message, or, for
 Every reply to GET and POST is HTTP 200 `text/plain`, a request too large included: WhatCounts
 clients raise on 4xx/5xx before they read the body, so a failure must travel in the body. Other
 methods never send and get 405 (`Allow: GET, POST`).
+
+`answer` is the one reply rule; `begin` and `finish` are the same rule cut at the commit, for
+the protocol's own GETs (`direct.py`) when nothing before the commit has to be awaited.
 """
 
 import logging

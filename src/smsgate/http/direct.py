@@ -10,6 +10,13 @@ api_web path, `cycle.CycleProtocol` puts an `ApiCall` where uvicorn's cycle goes
 runs `ApiWeb.answer` (the reply rule the ASGI app uses too) in a task and, once that is done,
 writes the whole response with one write.
 
+The usual request needs no task either: a known realm whose password was verified, a cached
+sender code and a valid message await nothing until the commit, so `ApiWeb.begin` takes them
+with plain calls and hands the message to the group commit, and the commit's future calls the
+`ApiCall` back (`ApiWeb.finish` makes the same reply `answer` would). A Task per request was
+a name formatted, a WeakSet entry, two loop steps and a chain of four coroutines; anything
+else (`begin` gives None) is answered in a task as before.
+
 What the client sees is what uvicorn sends: its status line, the server's default headers
 (`date`), `ApiWeb`'s `headers`, `connection: close` for HTTP/1.0, for a client that asked for
 it or while the server shuts down, and then the connection closed; uvicorn's 500 if the answer

@@ -8,6 +8,10 @@ part count from `domain.encoding.measure`) and commits it through the group comm
 (services/group_commit.py, or an API worker's link to its core). The answer is the stored
 `Message` only once it is durable (on SQLite: after the WAL sync); otherwise `Refused`, with
 the FAILURE reason and why (a bad request, an opt-out, or the store unavailable).
+
+`start`, `finish` and `decided` are `send` cut at the commit, as plain calls, for a door that
+answers without a task (api_web's direct GETs) when the sender code is cached and the
+accepter is this process's: `send` itself is made of the same steps.
 """
 
 import asyncio
