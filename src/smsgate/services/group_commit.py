@@ -21,7 +21,7 @@ like a message claimed the usual way. Without room, the batch is inserted `queue
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from smsgate.batching import Batcher
@@ -39,9 +39,9 @@ class AcceptStore(Protocol):
     neither was a duplicate (its /v1 Idempotency-Key was taken). Returns only once the
     transaction is durable; raises if it did not commit."""
 
-    async def insert(
+    def insert(
         self, batch: list[Message], status: Status
-    ) -> tuple[list[Message], set[str]]: ...
+    ) -> Awaitable[tuple[list[Message], set[str]]]: ...
 
 
 class Handoff(Protocol):
@@ -71,9 +71,10 @@ class Waiter(Protocol):
 
 class AcceptsMessages(Protocol):
     """What `services.sending` commits through: this process's `Accepter`, or an API
-    worker's `RemoteAccepter` (workers/remote_accepter.py)."""
+    worker's `RemoteAccepter` (workers/remote_accepter.py). Something to await: a coroutine,
+    or (`Accepter`) the future itself."""
 
-    async def accept(self, message: Message) -> Outcome: ...
+    def accept(self, message: Message) -> Awaitable[Outcome]: ...
 
 
 _Pending = tuple[Message, Waiter]
@@ -98,19 +99,19 @@ class Accepter(Batcher[_Pending]):
         self._on_committed = on_committed
         self._handoff = handoff
 
-    async def accept(self, message: Message) -> Outcome:
-        """Wait until `message` is durably queued (ACCEPTED) or refused as opted out."""
-        return await self.submit(message)
-
-    def submit(self, message: Message) -> "asyncio.Future[Outcome]":
-        """`accept` without the coroutine: the future of `message`'s outcome."""
+    def accept(self, message: Message) -> "asyncio.Future[Outcome]":
+        """The future of `message`'s outcome: ACCEPTED once it is durably queued, or refused
+        as opted out (or a duplicate). The future itself rather than a coroutine awaiting it:
+        one frame less on every request's way in and out."""
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self.submit_to(message, future)
         return future
 
+    submit = accept  # the name of the callers that want the future as such
+
     def submit_to(self, message: Message, waiter: Waiter) -> None:
         """`submit` with a waiter of the caller's making (see `Waiter`)."""
-        if not self.running:
+        if self._task is None or self._closing:  # not `running`: this runs for every message
             raise StoreUnavailable("the gateway is shutting down")
         self.put((message, waiter))
 

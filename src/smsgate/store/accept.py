@@ -13,6 +13,7 @@ message's `accepted` event is its row itself (no event row: ADR 0014).
 """
 
 import time
+from collections.abc import Awaitable
 
 from smsgate.domain.model import Message, Status
 from smsgate.store.idempotency import claim
@@ -33,8 +34,11 @@ class AcceptTransaction:
     def __init__(self, runner: TransactionRunner) -> None:
         self._runner = runner
 
-    async def insert(self, batch: list[Message], status: Status) -> tuple[list[Message], set[str]]:
-        return await self._runner.run(lambda tx: _insert(tx, batch, status))
+    def insert(
+        self, batch: list[Message], status: Status
+    ) -> Awaitable[tuple[list[Message], set[str]]]:
+        # the runner's coroutine itself: no frame of ours around it, once a batch
+        return self._runner.run(lambda tx: _insert(tx, batch, status))
 
 
 def _insert(tx: Tx, batch: list[Message], status: Status) -> tuple[list[Message], set[str]]:
@@ -43,18 +47,28 @@ def _insert(tx: Tx, batch: list[Message], status: Status) -> tuple[list[Message]
     them at once: then they count one attempt). Returns (committed, refused as opted out);
     the rest of the batch are duplicates."""
     blocked = blocked_pairs(tx, ((m.realm_id, m.sender_code, m.phone) for m in batch))
-    refused = {m.id for m in batch if (m.realm_id, m.sender_code, m.phone) in blocked}
+    refused = (
+        {m.id for m in batch if (m.realm_id, m.sender_code, m.phone) in blocked}
+        if blocked
+        else set()
+    )
     now = time.time()
     # Keys are claimed in one order in every transaction: two batches claiming the same keys
     # in opposite orders would deadlock on PostgreSQL, and a deadlock fails a whole batch.
-    keyed = sorted(
-        (m for m in batch if m.idempotency is not None and m.id not in refused),
-        key=lambda m: (m.realm_id, m.idempotency.key if m.idempotency else ""),
+    keyed = [m for m in batch if m.idempotency is not None and m.id not in refused]
+    taken: set[str] = set()
+    if keyed:  # /v1 requests with an Idempotency-Key (api_web has none)
+        keyed.sort(key=lambda m: (m.realm_id, m.idempotency.key if m.idempotency else ""))
+        taken = {
+            m.id
+            for m in keyed
+            if m.idempotency and not claim(tx, m.realm_id, m.idempotency, m.id, now)
+        }
+    committed = (
+        [m for m in batch if m.id not in refused and m.id not in taken]
+        if refused or taken
+        else list(batch)
     )
-    taken = {
-        m.id for m in keyed if m.idempotency and not claim(tx, m.realm_id, m.idempotency, m.id, now)
-    }
-    committed = [m for m in batch if m.id not in refused and m.id not in taken]
     attempts = 1 if status is Status.SENDING else 0
     tx.insert_rows(
         f"INSERT INTO messages ({_COLUMNS})",

@@ -62,6 +62,15 @@ class SenderDirectory:
             return entry[0]
         return await asyncio.shield(self._loading.get(code) or self._load(code))
 
+    def at_hand(self, code: str) -> tuple[SenderCode | None, float] | None:
+        """`get`'s answer when it awaits nothing: the cache entry of `code` (its sender code
+        first), after `get`'s effect (an expired entry starts its refresh); None when `get`
+        must be awaited. A plain call for the hot path (`services.sending.Sending.start`)."""
+        entry = self._entries.get(code)
+        if entry is not None and entry[1] <= self._clock() and code not in self._loading:
+            self._load(code).add_done_callback(_log_failure)  # refresh in the background
+        return entry
+
     def invalidate(self, code: str | None = None) -> None:
         if code is None:
             self._entries.clear()

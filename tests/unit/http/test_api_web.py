@@ -41,6 +41,9 @@ class FakeAuth:
             raise self.error
         return CREDENTIAL if (realm, password) == ("acme", PASSWORD) else None
 
+    def known(self, realm: str, password: str | None, client: str | None) -> None:
+        return None  # never at hand: every request awaits `authenticate`
+
 
 class FakeSenders:
     async def get(self, code: str) -> SenderCode | None:
