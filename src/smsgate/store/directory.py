@@ -55,12 +55,22 @@ class SenderDirectory:
         self._loading: dict[str, asyncio.Task[SenderCode | None]] = {}
 
     async def get(self, code: str) -> SenderCode | None:
-        entry = self._entries.get(code)
+        entry = self.cached(code)
         if entry is not None:
-            if entry[1] <= self._clock() and code not in self._loading:
-                self._load(code).add_done_callback(_log_failure)  # refresh in the background
             return entry[0]
         return await asyncio.shield(self._loading.get(code) or self._load(code))
+
+    def cached(self, code: str) -> tuple[SenderCode | None, float] | None:
+        """`get` without the coroutine while `code` is cached: the entry, whose first item is
+        what `get` returns (None: not cached, `get` would look it up). An expired entry is
+        served and refreshed in the background, as by `get`. For the dispatcher, which looks
+        up the sender code of every message it sends."""
+        entry = self._entries.get(code)
+        if entry is None:
+            return None
+        if entry[1] <= self._clock() and code not in self._loading:
+            self._load(code).add_done_callback(_log_failure)  # refresh in the background
+        return entry
 
     def invalidate(self, code: str | None = None) -> None:
         if code is None:

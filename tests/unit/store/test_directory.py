@@ -140,3 +140,25 @@ async def test_a_code_is_found_under_another_spelling_and_cached_as_written(
     lookups = realms.lookups
     assert await directory.get(written) == long_code
     assert realms.lookups == lookups  # the spelling as written is cached
+
+
+async def test_cached_answers_as_get_without_a_lookup_of_its_own(
+    directory: SenderDirectory, realms: FakeRealms, clock: FakeClock
+) -> None:
+    assert directory.cached("12345") is None  # not cached: nothing looked up
+    await settle()
+    assert realms.lookups == 0
+    found = await directory.get("12345")
+    assert await directory.get("999") is None
+    entry, absent = directory.cached("12345"), directory.cached("999")
+    assert entry is not None and entry[0] == found
+    assert absent is not None and absent[0] is None  # absence is cached too
+    clock.advance(TTL)
+    realms.codes["12345"] = new = SenderCode(1, "12345", "other-smsc", 10.0)
+    for _ in range(5):  # expired: served, and ONE refresh in the background, as by `get`
+        entry = directory.cached("12345")
+        assert entry is not None and entry[0] == found
+    await settle()
+    assert realms.lookups == 3
+    entry = directory.cached("12345")
+    assert entry is not None and entry[0] == new
