@@ -174,7 +174,7 @@ class _Syncer:
             if first is _STOP:
                 return
             rounds, stop = _with_waiting(self._rounds, first)
-            outcomes = [outcome for round_ in rounds for outcome in round_]
+            outcomes = first if len(rounds) == 1 else [o for round_ in rounds for o in round_]
             started = time.perf_counter()
             try:
                 self._sync(self._fd)

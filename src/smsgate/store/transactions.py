@@ -45,6 +45,24 @@ class Tx(Protocol):
         """`{head} VALUES (row), (row), ... {tail}`: e.g. head `INSERT INTO t (a, b)`."""
 
 
+# the one-row INSERT of each (head, tail, columns): heads and tails are the code's literals
+_ONE_ROW: dict[tuple[str, str, int], str] = {}
+
+
+def _insert_sql(head: str, tail: str, columns: int, rows: int) -> str:
+    """`{head} VALUES (?, ...), ... {tail}`. A batch of one row (every batch when requests
+    come one at a time) takes its statement, made once, and the hash the statement cache
+    looks it up by, computed once, instead of building both again."""
+    if rows == 1:
+        key = (head, tail, columns)
+        sql = _ONE_ROW.get(key)
+        if sql is None:
+            sql = _ONE_ROW[key] = f"{head} VALUES {row_placeholders(False, columns)} {tail}"
+        return sql
+    values = ", ".join([row_placeholders(False, columns)] * rows)
+    return f"{head} VALUES {values} {tail}"
+
+
 class _SqliteTx:
     """A Tx over the writer thread's connection. One per connection, made once: every
     statement runs on its one cursor (`Connection.execute` makes a cursor per statement), and
@@ -72,9 +90,9 @@ class _SqliteTx:
         step = SQLITE_INSERT_CHUNK_ROWS
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
-            values = ", ".join([row_placeholders(False, len(chunk[0]))] * len(chunk))
+            sql = _insert_sql(head, tail, len(chunk[0]), len(chunk))
             self._cursor.execute(
-                f"{head} VALUES {values} {tail}", [v for row in chunk for v in row]
+                sql, chunk[0] if len(chunk) == 1 else [v for r in chunk for v in r]
             )
 
 
