@@ -178,3 +178,26 @@ async def test_sending_at_once_is_what_the_lane_tasks_did(
         for n, (code, text, done, kind, phone, old) in enumerate(specs)
     ]
     assert await run(claimed, window, warm=True) == await run(claimed, window, warm=False)
+
+
+async def test_a_part_left_waiting_is_given_back_at_stop_before_its_task_ran() -> None:
+    queue, statuses = FakeQueue(), FakeStatuses()
+    dispatcher = Dispatcher(
+        LocalIntake(queue),
+        queue,
+        statuses,  # type: ignore[arg-type]
+        {"held": link("held", 1)},
+        FakeSenders(warm=True),
+        FakeOptOuts(),
+        default_link="held",
+    )
+    started: list[str] = []
+    dispatcher._submitter.start = lambda s, _: started.append(s.message.id)  # type: ignore[method-assign]
+    now = time.monotonic()
+    first, second = (message(n, "111", "hi", frozenset(), "api", "12065550100") for n in (0, 1))
+    dispatcher._claimed = 2
+    await dispatcher._place([(first, now), (second, now)])
+    assert started == ["m000"]  # the window holds one: the second waits, for its lane's task
+    await dispatcher.stop()  # before that task took the second over
+    assert started == ["m000"]
+    assert queue.released == ["m001"]
