@@ -26,7 +26,7 @@ from typing import Protocol
 
 from smsgate.delivery.intake import Claimed, ClaimQueue, Intake
 from smsgate.delivery.link import Link
-from smsgate.delivery.submit import build_parts
+from smsgate.delivery.submit import Part, build_parts
 from smsgate.delivery.submitter import Sending, Submitter
 from smsgate.delivery.throttle import TokenBucket
 from smsgate.domain.model import Message, SenderCode
@@ -44,9 +44,17 @@ RECHECK_AFTER_SECONDS = 1.0  # a message that waited longer in its lane re-reads
 class SenderLookup(Protocol):
     async def get(self, code: str) -> SenderCode | None: ...
 
+    def cached(self, code: str) -> tuple[SenderCode | None, float] | None:
+        """`get`'s answer in the first item while the code is cached, else None."""
+
 
 class OptOutCheck(Protocol):
     async def is_opted_out(self, realm_id: int, sender_code: str, phone: str) -> bool: ...
+
+
+# A message whose parts were started up to one that has to wait for a limit: its Sending, its
+# parts, the index of that part, and the limit (0: the lane's rate, 1: the link's, 2: the window)
+_Resume = tuple[Sending, list[Part], int, int]
 
 
 @dataclass
@@ -57,6 +65,7 @@ class _Lane:
     queue: deque[tuple[Message, float]] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
     rate: float = 0.0  # the sender code's max_tps over all dispatchers (0: unlimited)
+    resume: _Resume | None = None  # for the lane's task to go on with, before its queue
 
 
 class Dispatcher:
@@ -165,6 +174,8 @@ class Dispatcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         unsent = [m.id for lane in self._lanes.values() for m, _ in lane.queue]
+        # a lane task cancelled before its first step never took its resume over
+        unsent += [lane.resume[0].message.id for lane in self._lanes.values() if lane.resume]
         unsent += self.intake.untaken()
         for lane in self._lanes.values():
             lane.queue.clear()
@@ -191,14 +202,25 @@ class Dispatcher:
             await self._place(claimed)
 
     async def _place(self, claimed: Claimed) -> None:
-        """Claimed messages into their sender code's lane (counted in `_claimed` already)."""
+        """Claimed messages into their sender code's lane (counted in `_claimed` already);
+        the lanes that were idle are then drained in the order they got their first message,
+        as their tasks would have been (`_drain_now`)."""
         lanes = self._lanes
+        idle: list[_Lane] = []
+        tasked = False  # a lane was left to its task: the lanes after it are too, in turn
         for message, claimed_at in claimed:
-            lane = lanes.get(message.sender_code) or await self._lane(message.sender_code)
+            lane = lanes.get(message.sender_code)
+            if lane is None:
+                if self._senders.cached(message.sender_code) is None:
+                    # the lookup waits for the store: the lanes' tasks would run meanwhile
+                    self._drain_now(idle, tasked)
+                    idle, tasked = [], False
+                lane = await self._lane(message.sender_code)
+            if not lane.queue and (lane.task is None or lane.task.done()):
+                idle.append(lane)
             lane.queue.append((message, claimed_at))
-            if lane.task is None or lane.task.done():
-                lane.task = asyncio.create_task(self._drain(lane))
         QUEUE_DEPTH.set(self._claimed)
+        self._drain_now(idle, tasked)
 
     async def _lane(self, code: str) -> _Lane:
         lane = self._lanes.get(code)
@@ -232,53 +254,140 @@ class Dispatcher:
         finally:
             self._finish()
 
-    async def _drain(self, lane: _Lane) -> None:
-        while lane.queue:
-            message, claimed_at = lane.queue.popleft()
+    def _drain_now(self, lanes: list[_Lane], tasked: bool) -> bool:
+        """The first step of each idle lane's task, in turn, without the task: its messages
+        are sent now while none has to wait (the sender code cached, no limit reached...:
+        nearly always). At the first that has to, the lane's task takes over: from that
+        message, or from its part that waits (`resume`); so do the tasks of the lanes after
+        it (`tasked` says one did before), which would have run after its first step. Returns
+        whether a lane was left to its task. A task per message was the largest item of the
+        dispatcher's loop when messages come one at a time (each finds its lane idle)."""
+        for lane in lanes:
+            if not tasked:
+                tasked = not self._drain_lane_now(lane)
+                if not tasked:
+                    continue
+            if lane.queue or lane.resume is not None:
+                lane.task = asyncio.create_task(self._drain(lane))
+        return tasked
+
+    def _drain_lane_now(self, lane: _Lane) -> bool:
+        """`_drain_now` of one lane: False when its task has to take over."""
+        queue = lane.queue
+        while queue:
+            message, claimed_at = queue.popleft()
             try:
-                await self._send(lane, message, claimed_at)
+                done = self._send_now(lane, message, claimed_at)
+            except Exception as exc:  # a bug must not strand the lane's other messages
+                self._internal_error(message, exc)
+                continue
+            if not done:
+                queue.appendleft((message, claimed_at))  # untouched: `_send` sends it
+                return False
+            if lane.resume is not None:
+                return False
+        return True
+
+    async def _drain(self, lane: _Lane) -> None:
+        while lane.resume is not None or lane.queue:
+            resume, lane.resume = lane.resume, None
+            if resume is not None:
+                message = resume[0].message
+                step = self._send_parts(lane, *resume)
+            else:
+                message, claimed_at = lane.queue.popleft()
+                step = self._send(lane, message, claimed_at)
+            try:
+                await step
             except asyncio.CancelledError:  # stop() came before every part was handed over
                 self._submitter.interrupted.append(message.id)
                 raise
             except Exception as exc:  # a bug must not strand the lane's other messages
-                log.exception(
-                    "cannot send message %s", message.id, extra={"message_id": message.id}
-                )
-                self._statuses.message_failed(message.id, f"internal error: {exc}")
-                self._finish()
+                self._internal_error(message, exc)
+
+    def _internal_error(self, message: Message, exc: Exception) -> None:
+        log.exception("cannot send message %s", message.id, extra={"message_id": message.id})
+        self._statuses.message_failed(message.id, f"internal error: {exc}")
+        self._finish()
+
+    def _send_now(self, lane: _Lane, message: Message, claimed_at: float) -> bool:
+        """`_send` while nothing has to be awaited before the parts are built (the sender
+        code cached, the link held, no opt-out to read again): False, having done nothing,
+        when something has. A part that has to wait for a limit is left in `lane.resume`."""
+        entry = self._senders.cached(message.sender_code)
+        if entry is None:
+            return False
+        link = self._link(entry[0])
+        if link is not None:
+            if not link.held:
+                return False
+            if message.kind == "api" and time.monotonic() - claimed_at > RECHECK_AFTER_SECONDS:
+                return False
+        self._send_parts_now(lane, message, link)
+        return True
 
     async def _send(self, lane: _Lane, message: Message, claimed_at: float) -> None:
-        link = await self._route(message)
+        link = self._link(await self._senders.get(message.sender_code))
+        if link is not None:
+            if not link.held:
+                await self._give_back(message)
+                return
+            if message.kind == "api" and time.monotonic() - claimed_at > RECHECK_AFTER_SECONDS:
+                optouts = self._optouts
+                if await optouts.is_opted_out(message.realm_id, message.sender_code, message.phone):
+                    self._statuses.message_failed(message.id, OPTED_OUT_ERROR)
+                    self._finish()
+                    return
+        self._send_parts_now(lane, message, link)
+        resume, lane.resume = lane.resume, None
+        if resume is not None:
+            await self._send_parts(lane, *resume)
+
+    def _send_parts_now(self, lane: _Lane, message: Message, link: Link | None) -> None:
+        """The message's parts out, up to the first that has to wait for a limit (left in
+        `lane.resume`); `link` None: the sender code has no connection, the message fails."""
         if link is None:
             error = f"no SMPP connection for sender code {message.sender_code}"
             self._statuses.message_failed(message.id, error)
             self._finish()
             return
-        if not link.held:
-            await self._give_back(message)
-            return
-        if message.kind == "api" and time.monotonic() - claimed_at > RECHECK_AFTER_SECONDS:
-            optouts = self._optouts
-            if await optouts.is_opted_out(message.realm_id, message.sender_code, message.phone):
-                self._statuses.message_failed(message.id, OPTED_OUT_ERROR)
-                self._finish()
-                return
         parts = build_parts(message, link.config)
         if not parts:  # every part was accepted before a restart
             self._finish()
             return
         sending = Sending(message, link, self._windows[link.name], remaining=len(parts))
-        for part in parts:
+        window, start = sending.window, self._submitter.start
+        for index, part in enumerate(parts):
             if not lane.bucket.try_acquire():  # no coroutine when a token is there (or no limit)
+                stage = 0
+            elif not link.bucket.try_acquire():
+                stage = 1
+            elif not try_acquire(window):
+                stage = 2
+            else:
+                start(sending, part)
+                continue
+            lane.resume = (sending, parts, index, stage)
+            return
+
+    async def _send_parts(
+        self, lane: _Lane, sending: Sending, parts: list[Part], index: int, stage: int
+    ) -> None:
+        """The parts from `parts[index]` on, waiting for each limit in turn; `stage`: the
+        limit of that first part to wait for (the ones before it are taken)."""
+        link, window = sending.link, sending.window
+        for part in parts[index:]:
+            if stage <= 0 and not lane.bucket.try_acquire():
                 await lane.bucket.acquire()
-            if not link.bucket.try_acquire():
+            if stage <= 1 and not link.bucket.try_acquire():
                 await link.bucket.acquire()
-            if not try_acquire(sending.window):
-                await sending.window.acquire()
+            if not try_acquire(window):
+                await window.acquire()
+            stage = 0
             self._submitter.start(sending, part)
 
-    async def _route(self, message: Message) -> Link | None:
-        sender = await self._senders.get(message.sender_code)
+    def _link(self, sender: SenderCode | None) -> Link | None:
+        """The link that sends the sender code's messages (None: none can)."""
         name = route(sender, self._default_link)
         link = self.links.get(name) if name is not None else None
         return link if link is not None and link.can_submit else None

@@ -129,6 +129,8 @@ class LocalIntake(_Waking):
         self.reserved = 0  # room promised to batches being committed claimed
         self._next_poll = 0.0  # when to look for queued rows again (at once after a start)
         self._backlog = False  # the last look found queued rows: look again without waiting
+        self._timer: asyncio.TimerHandle | None = None  # sets `_wakeup` at `_timer_at`
+        self._timer_at = 0.0
 
     def enqueue(self, messages: Sequence[Message]) -> None:
         if len(self._handoff) < self._max_handoff:
@@ -171,7 +173,8 @@ class LocalIntake(_Waking):
                 if self._closed or self._taken:
                     continue
                 self._wakeup.clear()
-                await self._wait(self._next_poll - time.monotonic())
+                self._arm(self._next_poll)
+                await self._wakeup.wait()
                 continue
             try:
                 claimed, _ = await self.queue.claim(ids, unheld=unheld())
@@ -182,6 +185,31 @@ class LocalIntake(_Waking):
                 now = time.monotonic()
                 return [(message, now) for message in claimed]
         return []
+
+    def close(self) -> None:
+        super().close()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm(self, deadline: float) -> None:
+        """Have `_wakeup` set at `deadline` (time.monotonic), when the next poll is due: what
+        `_wait` does with a timer per wait. The timer stays set after a wait (a hand-off
+        wakes most of them) and serves the next waits up to the same poll: messages that
+        come one at a time made and cancelled one per message. It may set `_wakeup` while
+        nobody waits; every wait clears it first."""
+        if self._timer is not None:
+            if self._timer_at == deadline:
+                return
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = asyncio.get_running_loop().call_later(
+            deadline - time.monotonic(), self._poll_now
+        )
+
+    def _poll_now(self) -> None:
+        self._timer = None
+        self._wakeup.set()
 
     def _poll_due(self) -> bool:
         """Look for `queued` rows now? While a backlog lasts, and once per poll interval

@@ -64,12 +64,6 @@ def build_parts(message: Message, config: SmppConnectionConfig) -> list[Part]:
     seconds = message.validity_seconds
     validity = relative_validity(seconds) if seconds else ""  # "": the SMSC's default
 
-    def body(esm_class: int, data_coding: int, short_message: bytes) -> bytes:
-        return submit_sm_body(
-            ton, npi, code, config.dest_ton, config.dest_npi, message.phone, esm_class,
-            registered_delivery, validity, data_coding, short_message,
-        )  # fmt: skip
-
     if message.parts == 1 and message.encoding in (_GSM7, _UCS2):
         # Segmented when it was accepted: the one part is the whole text, without a UDH.
         if 1 in message.done_parts:
@@ -78,7 +72,18 @@ def build_parts(message: Message, config: SmppConnectionConfig) -> list[Part]:
             data_coding, payload = DATA_CODING_GSM7, gsm7_encode(text)
         else:
             data_coding, payload = DATA_CODING_UCS2, ucs2_encode(text)
-        return [Part(1, body(0, data_coding, payload))]
+        only = submit_sm_body(
+            ton, npi, code, config.dest_ton, config.dest_npi, message.phone, 0,
+            registered_delivery, validity, data_coding, payload,
+        )  # fmt: skip
+        return [Part(1, only)]
+
+    def body(esm_class: int, data_coding: int, short_message: bytes) -> bytes:
+        return submit_sm_body(
+            ton, npi, code, config.dest_ton, config.dest_npi, message.phone, esm_class,
+            registered_delivery, validity, data_coding, short_message,
+        )  # fmt: skip
+
     one = Segmented(Encoding(message.encoding), (text,)) if message.parts == 1 else None
     encoded = encode_message(text, concat_reference(message.id), segmented=one)
     return [

@@ -83,7 +83,7 @@ class Committing:
 class CachedSenders(Protocol):
     """A `SenderLookup` that can answer from its cache without awaiting (store/directory.py)."""
 
-    def at_hand(self, code: str) -> tuple[SenderCode | None, float] | None: ...
+    def cached(self, code: str) -> tuple[SenderCode | None, float] | None: ...
 
 
 class Sending:
@@ -104,7 +104,7 @@ class Sending:
         self._new_id = new_id
         self._clock = clock
         # `start`'s ways to the sender codes and the commit, where neither needs awaiting
-        self._at_hand = senders.at_hand if isinstance(senders, CachedSenders) else None
+        self._cached = senders.cached if isinstance(senders, CachedSenders) else None
         self._accept_now = accepter.accept if isinstance(accepter, Accepter) else None
 
     async def send(self, realm_id: int, args: SendArgs) -> Accepted | Refused:
@@ -128,11 +128,11 @@ class Sending:
         message handed to the group commit, for `decided` once its future is done. None when
         `send` must be awaited instead; nothing was committed then, and what was done
         (a cache refresh started, an id made) `send` does again or does not mind."""
-        at_hand, accept_now = self._at_hand, self._accept_now
-        if at_hand is None or accept_now is None:
+        cached, accept_now = self._cached, self._accept_now
+        if cached is None or accept_now is None:
             return None
         code = (args.sender_code or "").strip()
-        entry = at_hand(code) if code else None
+        entry = cached(code) if code else None
         if entry is None:
             return None
         checked = validate(args, realm_id, entry[0])

@@ -160,7 +160,9 @@ class EsmeSession(SmppSession):
     def _answered_then(
         self, then: "Callable[[asyncio.Future[Pdu]], None]", fut: "asyncio.Future[Pdu]"
     ) -> None:
-        self._answered_in_window(fut)
+        if self._window is not None:  # `_answered_in_window`, without the call
+            self._window.release()
+        self._answered(fut)
         then(fut)
 
     def _answered_in_window(self, fut: "asyncio.Future[Pdu]") -> None:

@@ -55,19 +55,21 @@ class SenderDirectory:
         self._loading: dict[str, asyncio.Task[SenderCode | None]] = {}
 
     async def get(self, code: str) -> SenderCode | None:
-        entry = self._entries.get(code)
+        entry = self.cached(code)
         if entry is not None:
-            if entry[1] <= self._clock() and code not in self._loading:
-                self._load(code).add_done_callback(_log_failure)  # refresh in the background
             return entry[0]
         return await asyncio.shield(self._loading.get(code) or self._load(code))
 
-    def at_hand(self, code: str) -> tuple[SenderCode | None, float] | None:
-        """`get`'s answer when it awaits nothing: the cache entry of `code` (its sender code
-        first), after `get`'s effect (an expired entry starts its refresh); None when `get`
-        must be awaited. A plain call for the hot path (`services.sending.Sending.start`)."""
+    def cached(self, code: str) -> tuple[SenderCode | None, float] | None:
+        """`get` without the coroutine while `code` is cached: the entry, whose first item is
+        what `get` returns (None: not cached, `get` would look it up). An expired entry is
+        served and refreshed in the background, as by `get`. For the hot paths, which look up
+        the sender code of every request (`services.sending.Sending.start`) and of every
+        message sent (the dispatcher)."""
         entry = self._entries.get(code)
-        if entry is not None and entry[1] <= self._clock() and code not in self._loading:
+        if entry is None:
+            return None
+        if entry[1] <= self._clock() and code not in self._loading:
             self._load(code).add_done_callback(_log_failure)  # refresh in the background
         return entry
 

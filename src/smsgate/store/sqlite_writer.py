@@ -113,6 +113,7 @@ class SqliteWriteThread:
 
     def _main(self) -> None:
         conn: sqlite3.Connection | None = None
+        cursor: sqlite3.Cursor | None = None  # BEGIN and COMMIT: not a cursor per statement
         wal = False
         syncer: _Syncer | None = None
         try:
@@ -121,13 +122,14 @@ class SqliteWriteThread:
                 if first is _STOP:
                     return
                 jobs, stop = _with_waiting(self._jobs, first, SQLITE_MAX_JOBS_PER_COMMIT)
-                if conn is None:
+                if conn is None or cursor is None:
                     try:
                         conn, wal = self._connect()
                     except Exception as exc:  # e.g. the disk is gone: fail them, try again later
                         _post([(future, False, exc) for _, future in jobs])
                         continue
-                outcomes = _round(conn, jobs)
+                    cursor = conn.cursor()
+                outcomes = _round(conn, cursor, jobs)
                 if wal and syncer is None:
                     try:  # the WAL file exists once something was committed to it
                         syncer = _Syncer(os.open(f"{self._path}-wal", os.O_RDONLY), self._sync)
@@ -172,7 +174,7 @@ class _Syncer:
             if first is _STOP:
                 return
             rounds, stop = _with_waiting(self._rounds, first)
-            outcomes = [outcome for round_ in rounds for outcome in round_]
+            outcomes = first if len(rounds) == 1 else [o for round_ in rounds for o in round_]
             started = time.perf_counter()
             try:
                 self._sync(self._fd)
@@ -191,13 +193,11 @@ def _with_waiting(
     items: "queue.SimpleQueue[X | None]", first: X, limit: int | None = None
 ) -> tuple[list[X], bool]:
     """`first` and the items waiting behind it (at most `limit` in all), and whether the stop
-    mark was among them."""
+    mark was among them. The caller is the queue's only reader: what `empty()` denies is
+    there for `get_nowait`, without the `queue.Empty` raised (and caught) every round."""
     taken = [first]
-    while limit is None or len(taken) < limit:
-        try:
-            item = items.get_nowait()
-        except queue.Empty:
-            break
+    while (limit is None or len(taken) < limit) and not items.empty():
+        item = items.get_nowait()
         if item is _STOP:
             return taken, True
         taken.append(item)
@@ -209,9 +209,9 @@ def _failed(outcomes: list[_Outcome], exc: BaseException) -> list[_Outcome]:
     return [(future, False, exc if ok else value) for future, ok, value in outcomes]
 
 
-def _round(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:
+def _round(conn: sqlite3.Connection, cursor: sqlite3.Cursor, jobs: list[_Job]) -> list[_Outcome]:
     try:
-        return _transaction(conn, jobs)
+        return _transaction(conn, cursor, jobs)
     except Exception as exc:  # BEGIN, a savepoint or COMMIT failed: nothing is stored
         with contextlib.suppress(sqlite3.Error):
             if conn.in_transaction:
@@ -220,39 +220,51 @@ def _round(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:
 
 
 def _post(outcomes: list[_Outcome]) -> None:
-    """Hand the outcomes to their event loops, one call per loop."""
+    """Hand the outcomes to their event loops, one call per loop (nearly always one: the
+    server's, seen without sorting them by loop)."""
+    loop = outcomes[0][0].get_loop()
+    if len(outcomes) == 1 or all(outcome[0].get_loop() is loop for outcome in outcomes):
+        _call(loop, outcomes)
+        return
     by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
     for outcome in outcomes:
         by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
     for loop, results in by_loop.items():
-        with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
-            loop.call_soon_threadsafe(_deliver, results)
+        _call(loop, results)
 
 
-def _transaction(conn: sqlite3.Connection, jobs: list[_Job]) -> list[_Outcome]:
-    conn.execute("BEGIN IMMEDIATE")
+def _call(loop: asyncio.AbstractEventLoop, results: list[_Outcome]) -> None:
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+        loop.call_soon_threadsafe(_deliver, results)
+
+
+def _transaction(
+    conn: sqlite3.Connection, cursor: sqlite3.Cursor, jobs: list[_Job]
+) -> list[_Outcome]:
+    """The round's statements run on `cursor` (of `conn`); the jobs get `conn`."""
+    cursor.execute("BEGIN IMMEDIATE")
     if len(jobs) == 1:  # alone in its round, the job needs no savepoint: two statements fewer
         fn, future = jobs[0]
         try:
             value = fn(conn)
         except Exception as exc:
-            conn.execute("ROLLBACK")
+            cursor.execute("ROLLBACK")
             return [(future, False, exc)]
-        conn.execute("COMMIT")
+        cursor.execute("COMMIT")
         return [(future, True, value)]
     outcomes: list[_Outcome] = []
     for fn, future in jobs:
-        conn.execute("SAVEPOINT job")
+        cursor.execute("SAVEPOINT job")
         try:
             value = fn(conn)
         except Exception as exc:  # this job only; the others still commit
-            conn.execute("ROLLBACK TO job")
-            conn.execute("RELEASE job")
+            cursor.execute("ROLLBACK TO job")
+            cursor.execute("RELEASE job")
             outcomes.append((future, False, exc))
             continue
-        conn.execute("RELEASE job")
+        cursor.execute("RELEASE job")
         outcomes.append((future, True, value))
-    conn.execute("COMMIT")
+    cursor.execute("COMMIT")
     return outcomes
 
 

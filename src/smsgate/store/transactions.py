@@ -45,21 +45,44 @@ class Tx(Protocol):
         """`{head} VALUES (row), (row), ... {tail}`: e.g. head `INSERT INTO t (a, b)`."""
 
 
+# the one-row INSERT of each (head, tail, columns): heads and tails are the code's literals
+_ONE_ROW: dict[tuple[str, str, int], str] = {}
+
+
+def _insert_sql(head: str, tail: str, columns: int, rows: int) -> str:
+    """`{head} VALUES (?, ...), ... {tail}`. A batch of one row (every batch when requests
+    come one at a time) takes its statement, made once, and the hash the statement cache
+    looks it up by, computed once, instead of building both again."""
+    if rows == 1:
+        key = (head, tail, columns)
+        sql = _ONE_ROW.get(key)
+        if sql is None:
+            sql = _ONE_ROW[key] = f"{head} VALUES {row_placeholders(False, columns)} {tail}"
+        return sql
+    values = ", ".join([row_placeholders(False, columns)] * rows)
+    return f"{head} VALUES {values} {tail}"
+
+
 class _SqliteTx:
+    """A Tx over the writer thread's connection. One per connection, made once: every
+    statement runs on its one cursor (`Connection.execute` makes a cursor per statement), and
+    each leaves it reset (a SELECT is read to its end), so COMMIT finds none in progress."""
+
     postgres = False
 
     def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+        self.conn = conn
+        self._cursor = conn.cursor()
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self._conn.execute(sql, params).fetchall()
+        return self._cursor.execute(sql, params).fetchall()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self._conn.execute(sql, params).rowcount
+        return self._cursor.execute(sql, params).rowcount
 
     def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            self._conn.executemany(sql, rows)
+            self._cursor.executemany(sql, rows)
 
     def insert_rows(self, head: str, rows: list[tuple[Any, ...]], tail: str = "") -> None:
         # One multi-row statement instead of executemany: the sqlite3 module releases and
@@ -67,8 +90,10 @@ class _SqliteTx:
         step = SQLITE_INSERT_CHUNK_ROWS
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
-            values = ", ".join([row_placeholders(False, len(chunk[0]))] * len(chunk))
-            self._conn.execute(f"{head} VALUES {values} {tail}", [v for row in chunk for v in row])
+            sql = _insert_sql(head, tail, len(chunk[0]), len(chunk))
+            self._cursor.execute(
+                sql, chunk[0] if len(chunk) == 1 else [v for r in chunk for v in r]
+            )
 
 
 class EngineTx:
@@ -103,12 +128,21 @@ class TransactionRunner:
         self._sqlite: SqliteWriteThread | None = None
         if db.is_sqlite:
             self._sqlite = SqliteWriteThread(make_url(db.url).database or ":memory:")
+        self._tx: _SqliteTx | None = None  # the write thread's, for its connection
+
+    def _sqlite_tx(self, conn: sqlite3.Connection) -> _SqliteTx:
+        """The Tx of `conn`, made at its first transaction (on the write thread: the only
+        caller). The thread keeps one connection for its life."""
+        tx = self._tx
+        if tx is None or tx.conn is not conn:
+            tx = self._tx = _SqliteTx(conn)
+        return tx
 
     async def run(self, fn: Callable[[Tx], T]) -> T:
         if self._sqlite is None:
             async with self._db.write_engine.begin() as conn:
                 return await conn.run_sync(lambda sync: fn(EngineTx(sync)))
-        return await self._sqlite.run(lambda conn: fn(_SqliteTx(conn)))
+        return await self._sqlite.run(lambda conn: fn(self._sqlite_tx(conn)))
 
     async def close(self) -> None:
         if self._sqlite is not None:

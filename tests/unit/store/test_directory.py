@@ -142,21 +142,23 @@ async def test_a_code_is_found_under_another_spelling_and_cached_as_written(
     assert realms.lookups == lookups  # the spelling as written is cached
 
 
-async def test_at_hand_is_get_when_get_awaits_nothing(
+async def test_cached_answers_as_get_without_a_lookup_of_its_own(
     directory: SenderDirectory, realms: FakeRealms, clock: FakeClock
 ) -> None:
-    """`at_hand` (the hot path's plain call) answers only from the cache, as `get` does then,
-    and an expired entry starts the one refresh `get` would have started."""
-    assert directory.at_hand("12345") is None and realms.lookups == 0  # a miss: await `get`
-    code = await directory.get("12345")
-    await directory.get("999")
-    assert directory.at_hand("12345") == (code, clock.now + TTL)
-    assert directory.at_hand("999") == (None, clock.now + TTL)  # absence is cached too
+    assert directory.cached("12345") is None  # not cached: nothing looked up
+    await settle()
+    assert realms.lookups == 0
+    found = await directory.get("12345")
+    assert await directory.get("999") is None
+    entry, absent = directory.cached("12345"), directory.cached("999")
+    assert entry is not None and entry[0] == found
+    assert absent is not None and absent[0] is None  # absence is cached too
     clock.advance(TTL)
-    realms.codes["12345"] = SenderCode(2, "12345", None, None)
-    entry = directory.at_hand("12345")
-    assert entry is not None and entry[0] == code  # stale, while one refresh runs
-    assert directory.at_hand("12345") == entry  # no second refresh
+    realms.codes["12345"] = new = SenderCode(1, "12345", "other-smsc", 10.0)
+    for _ in range(5):  # expired: served, and ONE refresh in the background, as by `get`
+        entry = directory.cached("12345")
+        assert entry is not None and entry[0] == found
     await settle()
     assert realms.lookups == 3
-    assert await directory.get("12345") == realms.codes["12345"] and realms.lookups == 3
+    entry = directory.cached("12345")
+    assert entry is not None and entry[0] == new
