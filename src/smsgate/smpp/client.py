@@ -257,7 +257,8 @@ class EsmeSession(SmppSession):
                 self.last_received = self._loop.time()
 
 
-# PDUs are frozen and the session sends each under the request's sequence number: one will do.
+# PDUs are never changed once made (records: frozen to mypy) and the session sends each under
+# the request's sequence number: one will do.
 _DELIVERED: Final = DeliverSmResp(command_status=CommandStatus.ESME_ROK)
 
 
