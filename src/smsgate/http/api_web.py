@@ -9,9 +9,6 @@ WhatCounts' documentation, `domain.send`) and commits the message, or, for
 Every reply to GET and POST is HTTP 200 `text/plain`, a request too large included: WhatCounts
 clients raise on 4xx/5xx before they read the body, so a failure must travel in the body. Other
 methods never send and get 405 (`Allow: GET, POST`).
-
-`answer` is the one reply rule; `begin` and `finish` are the same rule cut at the commit, for
-the protocol's own GETs (`direct.py`) when nothing before the commit has to be awaited.
 """
 
 import logging
@@ -21,11 +18,10 @@ from typing import Any
 from smsgate.auth.authenticator import Authenticator
 from smsgate.constants import MAX_REQUEST_BODY_BYTES
 from smsgate.domain import send
-from smsgate.domain.record import record
 from smsgate.http.api_args import api_args
 from smsgate.metrics import API_REQUESTS
 from smsgate.services.optouts import Stopped, Stopping
-from smsgate.services.sending import Accepted, Cause, Committing, Refused, Sending
+from smsgate.services.sending import Accepted, Cause, Refused, Sending
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +57,6 @@ def headers(reply: bytes) -> list[tuple[bytes, bytes]]:
 def _host(scope: Scope) -> str | None:
     client = scope.get("client")
     return client[0] if client else None
-
-
-@record  # made for every request that takes `ApiWeb.begin`
-class Begun:
-    """A request `ApiWeb.begin` took: its arguments, and its message on the way to the commit."""
-
-    args: send.SendArgs
-    committing: Committing
 
 
 class _TooLarge(Exception):
@@ -139,39 +127,13 @@ class ApiWeb:
             )
         else:
             result = await self._sending.send(credential.realm_id, args)
-        return _line(args, result)
-
-    def begin(self, body: bytes, query: bytes, client: str | None) -> Begun | None:
-        """`answer` up to the commit, as a plain call, for the usual request: a known realm
-        with a verified password, a cached sender code, a valid `smssendmessagetophone`. Its
-        message is handed to the group commit; `finish` makes the reply once the outcome's
-        future is done. None for any other request, and for any exception here (nothing was
-        committed then): `answer` must be awaited, and it does what is done here again."""
-        try:
-            args = api_args(body, query)
-            realm = (args.realm or "").strip()
-            if not realm or send.is_stop(args.command):
-                return None
-            credential = self._auth.known(realm, args.password, client)
-            if credential is None:
-                return None
-            committing = self._sending.start(credential.realm_id, args)
-        except Exception:  # `answer` meets it again, and answers it its way
-            return None
-        if committing is None:
-            return None
-        return Begun(args, committing)
-
-    def finish(self, begun: Begun) -> bytes:
-        """`answer`'s reply to a request `begin` took, its outcome's future being done;
-        counted in the metrics. A cancelled future raises CancelledError, as `answer` does."""
-        try:
-            line, label = _line(begun.args, self._sending.finish(begun.committing))
-        except Exception:  # never a traceback to the client, never a false SUCCESS
-            log.exception("api_web request failed")
-            line, label = send.failure(send.TEMPORARILY_UNAVAILABLE), "error"
-        _COUNTERS[label].inc()
-        return line.encode()
+        if isinstance(result, Refused):
+            # only a reason built from client values may hold the password
+            secret = None if result.cause is Cause.UNAVAILABLE else args.password
+            return send.failure(result.reason, secret), result.cause.value
+        if isinstance(result, Stopped):
+            return send.stop_success(), "stopped"
+        return send.success(), "accepted"
 
     @staticmethod
     async def _form_body(scope: Scope, receive: Any) -> bytes | None:
@@ -201,17 +163,6 @@ class ApiWeb:
         if content_type not in (_FORM, b""):
             return b""
         return b"".join(chunks)
-
-
-def _line(args: send.SendArgs, result: Stopped | Accepted | Refused) -> tuple[str, str]:
-    """The reply line and the metrics label of a request's result."""
-    if isinstance(result, Refused):
-        # only a reason built from client values may hold the password
-        secret = None if result.cause is Cause.UNAVAILABLE else args.password
-        return send.failure(result.reason, secret), result.cause.value
-    if isinstance(result, Stopped):
-        return send.stop_success(), "stopped"
-    return send.success(), "accepted"
 
 
 def _over_the_limit(content_length: bytes) -> bool:

@@ -10,12 +10,10 @@ api_web path, `cycle.CycleProtocol` puts an `ApiCall` where uvicorn's cycle goes
 runs `ApiWeb.answer` (the reply rule the ASGI app uses too) in a task and, once that is done,
 writes the whole response with one write.
 
-The usual request needs no task either: a known realm whose password was verified, a cached
-sender code and a valid message await nothing until the commit, so `ApiWeb.begin` takes them
-with plain calls and hands the message to the group commit, and the commit's future calls the
-`ApiCall` back (`ApiWeb.finish` makes the same reply `answer` would). A Task per request was
-a name formatted, a WeakSet entry, two loop steps and a chain of four coroutines; anything
-else (`begin` gives None) is answered in a task as before.
+The request stays in a task: answering the usual request from plain calls, its reply made by
+the commit's future (tried on 2026-12-06: ~3.5 % fewer instructions on one connection),
+cost 14-30 % more CPU per message at 50 connections (`bench.ab`), like the eager steps of the
+third sitting (bench/README.md), whose messages reached the group commit in smaller batches.
 
 What the client sees is what uvicorn sends: its status line, the server's default headers
 (`date`), `ApiWeb`'s `headers`, `connection: close` for HTTP/1.0, for a client that asked for
@@ -40,8 +38,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from smsgate.constants import REPLY_HEADS_KEPT
-from smsgate.domain.model import Outcome
-from smsgate.http.api_web import ApiWeb, Begun, headers
+from smsgate.http.api_web import ApiWeb, headers
 from smsgate.http.log_batch import FastAccessLog
 from smsgate.http.log_scrub import scrub
 
@@ -71,7 +68,6 @@ class ApiCall:
 
     __slots__ = (
         "_api_web",
-        "_begun",  # the request as `ApiWeb.begin` took it, if it did
         "_protocol",
         "body",  # a GET's body, if any: collected by the protocol, never read
         "disconnected",
@@ -81,7 +77,6 @@ class ApiCall:
         "scope",
     )
     message_event = _NoEvent()
-    _begun: Begun  # set by `start` when `ApiWeb.begin` takes the request
 
     def __init__(
         self,
@@ -100,22 +95,10 @@ class ApiCall:
         self.more_body = True
 
     def start(self) -> None:
-        """Answer: without a task when `ApiWeb.begin` takes the request (its reply made when
-        the commit's future is done, `_committed`), else in a task of the server's. Either is
-        in the server's task set, which a graceful shutdown waits for and, past its timeout,
-        cancels: cancelling this call cancels the commit's future, as cancelling the task
-        cancelled the future it awaited."""
+        """Answer in a task of the server's (a graceful shutdown waits for those)."""
         protocol = self._protocol
         client = self.scope["client"]
-        host = client and client[0]
-        if not protocol.config.reset_contextvars:  # else the answer runs in its own context
-            begun = self._api_web.begin(b"", self.scope["query_string"], host)
-            if begun is not None:
-                self._begun = begun
-                protocol.tasks.add(self)  # type: ignore[arg-type]  # has what uvicorn uses
-                begun.committing.outcome.add_done_callback(self._committed)
-                return
-        answer = self._api_web.answer(b"", self.scope["query_string"], host)
+        answer = self._api_web.answer(b"", self.scope["query_string"], client and client[0])
         if protocol.config.reset_contextvars:  # as uvicorn's `_start_asgi_task`
             task = protocol.loop.create_task(answer, context=contextvars.Context())
         else:
@@ -123,40 +106,17 @@ class ApiCall:
         protocol.tasks.add(task)  # type: ignore[arg-type]  # a set of Task[None]
         task.add_done_callback(self._answered)
 
-    def cancel(self, msg: object = None) -> bool:
-        """What uvicorn does to a server task still running past the graceful shutdown's
-        timeout: here the commit's future is cancelled, and the client gets uvicorn's 500."""
-        return self._begun.committing.outcome.cancel(msg=msg)
-
-    def _committed(self, _: "asyncio.Future[Outcome]") -> None:
-        """`_answered` for a request `ApiWeb.begin` took: its commit is decided."""
-        self._protocol.tasks.discard(self)
-        try:
-            reply = self._api_web.finish(self._begun)
-        except BaseException as exc:  # a cancellation, as in `_answered`
-            if not self.disconnected:
-                self._failed(exc)
-            return
-        if not self.disconnected:  # as uvicorn's `send`: nothing is written to a client gone
-            self._deliver(reply)
-
     def _answered(self, task: "asyncio.Task[bytes]") -> None:
-        self._protocol.tasks.discard(task)
+        protocol = self._protocol
+        protocol.tasks.discard(task)
         if self.disconnected:  # as uvicorn's `send`: nothing is written to a client gone
             return
         try:
             reply = task.result()
         except BaseException as exc:  # as uvicorn's `run_asgi`, a cancellation included
-            self._failed(exc)
+            protocol.logger.error("Exception in ASGI application\n", exc_info=exc)
+            self._respond(500, None)
             return
-        self._deliver(reply)
-
-    def _failed(self, exc: BaseException) -> None:
-        self._protocol.logger.error("Exception in ASGI application\n", exc_info=exc)
-        self._respond(500, None)
-
-    def _deliver(self, reply: bytes) -> None:
-        protocol = self._protocol
         if protocol.flow.write_paused:  # as uvicorn's `send`: wait for the buffer to drain
             drained = protocol.loop.create_task(self._respond_drained(reply))
             protocol.tasks.add(drained)

@@ -8,18 +8,13 @@ part count from `domain.encoding.measure`) and commits it through the group comm
 (services/group_commit.py, or an API worker's link to its core). The answer is the stored
 `Message` only once it is durable (on SQLite: after the WAL sync); otherwise `Refused`, with
 the FAILURE reason and why (a bad request, an opt-out, or the store unavailable).
-
-`start`, `finish` and `decided` are `send` cut at the commit, as plain calls, for a door that
-answers without a task (api_web's direct GETs) when the sender code is cached and the
-accepter is this process's: `send` itself is made of the same steps.
 """
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from smsgate.constants import SUPPORTED_COMMAND
 from smsgate.domain.encoding import measure
@@ -33,7 +28,7 @@ from smsgate.domain.send import (
     opted_out_reason,
     validate,
 )
-from smsgate.services.group_commit import Accepter, AcceptsMessages
+from smsgate.services.group_commit import AcceptsMessages
 from smsgate.store.errors import StoreUnavailable
 
 
@@ -69,23 +64,6 @@ class Refused:
 UNAVAILABLE = Refused(TEMPORARILY_UNAVAILABLE, Cause.UNAVAILABLE)
 
 
-@record  # made for every request that takes `Sending.start`
-class Committing:
-    """A valid request's message handed to the group commit (`Sending.start`): its outcome
-    is the future's; `Sending.decided` makes `send`'s answer of it."""
-
-    checked: Valid
-    message: Message
-    outcome: "asyncio.Future[Outcome]"
-
-
-@runtime_checkable
-class CachedSenders(Protocol):
-    """A `SenderLookup` that can answer from its cache without awaiting (store/directory.py)."""
-
-    def cached(self, code: str) -> tuple[SenderCode | None, float] | None: ...
-
-
 class Sending:
     """Validates and commits messages of authenticated realms; see the module docstring."""
 
@@ -103,9 +81,6 @@ class Sending:
         self._region = default_region
         self._new_id = new_id
         self._clock = clock
-        # `start`'s ways to the sender codes and the commit, where neither needs awaiting
-        self._cached = senders.cached if isinstance(senders, CachedSenders) else None
-        self._accept_now = accepter.accept if isinstance(accepter, Accepter) else None
 
     async def send(self, realm_id: int, args: SendArgs) -> Accepted | Refused:
         """Send what a WhatCounts command asks for (`args`) from realm `realm_id`: the message
@@ -120,42 +95,6 @@ class Sending:
             outcome = await self._accepter.accept(message)
         except StoreUnavailable:
             return UNAVAILABLE
-        return self.decided(checked, message, outcome)
-
-    def start(self, realm_id: int, args: SendArgs) -> "Committing | None":
-        """`send` up to the commit, as a plain call, when nothing before the commit has to be
-        awaited (the sender code cached, the request valid, this process's `Accepter`): the
-        message handed to the group commit, for `decided` once its future is done. None when
-        `send` must be awaited instead; nothing was committed then, and what was done
-        (a cache refresh started, an id made) `send` does again or does not mind."""
-        cached, accept_now = self._cached, self._accept_now
-        if cached is None or accept_now is None:
-            return None
-        code = (args.sender_code or "").strip()
-        entry = cached(code) if code else None
-        if entry is None:
-            return None
-        checked = validate(args, realm_id, entry[0])
-        if isinstance(checked, str):
-            return None
-        message = self.message(realm_id, checked)
-        try:
-            outcome = accept_now(message)
-        except StoreUnavailable:
-            return None
-        return Committing(checked, message, outcome)
-
-    def finish(self, committing: Committing) -> Accepted | Refused:
-        """`send`'s answer to a request `start` took, its outcome's future being done (a
-        cancelled future raises CancelledError, as `send` awaiting it does)."""
-        try:
-            outcome = committing.outcome.result()
-        except StoreUnavailable:
-            return UNAVAILABLE
-        return self.decided(committing.checked, committing.message, outcome)
-
-    def decided(self, checked: Valid, message: Message, outcome: Outcome) -> Accepted | Refused:
-        """What `send` answers once the commit of `message` (made of `checked`) is decided."""
         if outcome is Outcome.OPTED_OUT:
             reason = opted_out_reason(checked.phone, checked.sender.code)
             return Refused(reason, Cause.OPTED_OUT)
