@@ -106,6 +106,7 @@ CORE_PROXY_CONNECT_SECONDS: Final = 5.0  # the core's socket not accepting by th
 CORE_PROXY_READ_SECONDS: Final = 60.0  # the core silent this long in an answer: 502 / cut
 CORE_PROXY_CONNECTIONS: Final = 64  # open connections from one worker to the core, at most
 CORE_HTTP_STOP_SECONDS: Final = 10  # at stop, requests in flight in the core get this long
+UNIX_SOCKET_PATH_MAX: Final = 107  # bytes of a Unix socket's path on Linux (sun_path: 108)
 
 # --- API keys (/v1; domain/api_key.py) ---
 API_KEY_PREFIX: Final = "sg"  # keys read sg_<id>_<secret>; secret scanners can look for it

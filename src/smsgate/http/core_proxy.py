@@ -47,16 +47,21 @@ class CoreProxy:
     """ASGI app: the request, passed to the core's HTTP server on the Unix socket `path`."""
 
     def __init__(self, path: str) -> None:
+        # Requests go to the transport itself, not through a client's `send`: a client keeps
+        # the cookies of every answer and would send one browser's session with the next
+        # request of any other (and follows redirects). The client only builds the requests,
+        # with their timeouts.
+        self._transport = httpx.AsyncHTTPTransport(
+            uds=path, limits=httpx.Limits(max_connections=CORE_PROXY_CONNECTIONS)
+        )
         self._client = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=path),
             timeout=httpx.Timeout(
                 CORE_PROXY_READ_SECONDS, connect=CORE_PROXY_CONNECT_SECONDS, pool=None
-            ),
-            limits=httpx.Limits(max_connections=CORE_PROXY_CONNECTIONS),
-            follow_redirects=False,
+            )
         )
 
     async def aclose(self) -> None:
+        await self._transport.aclose()
         await self._client.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,7 +74,7 @@ class CoreProxy:
             content=_body(receive) if _has_body(scope) else None,
         )
         try:
-            response = await self._client.send(request, stream=True)
+            response = await self._transport.handle_async_request(request)
         except httpx.HTTPError:
             await _unreachable(send)
             return

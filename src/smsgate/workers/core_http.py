@@ -15,6 +15,7 @@ for itself; the core's handlers stop it instead (`capture_signals` is a no-op he
 
 import asyncio
 import contextlib
+import os
 import shutil
 import socket
 import tempfile
@@ -24,7 +25,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
-from smsgate.constants import CORE_HTTP_STOP_SECONDS
+from smsgate.constants import CORE_HTTP_STOP_SECONDS, UNIX_SOCKET_PATH_MAX
 from smsgate.http.log_scrub import logging_config
 
 
@@ -47,7 +48,7 @@ class CoreHttp:
     """`app` on a Unix socket (`path`) from `start` until `stop`."""
 
     def __init__(self, app: ASGIApp, *, log_level: str, log_format: str) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="smsgate-core-"))  # mode 0700
+        self._dir = Path(tempfile.mkdtemp(prefix="smsgate-core-", dir=_socket_parent()))
         self.path = str(self._dir / "http.sock")
         self._config = uvicorn.Config(
             app,
@@ -85,3 +86,11 @@ class CoreHttp:
             with contextlib.suppress(Exception):
                 await self._task
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _socket_parent() -> str:
+    """Where the socket's directory (mode 0700) goes: the temporary directory, unless its path
+    is too long for a Unix socket's address (107 bytes on Linux; a deep TMPDIR is), then /tmp."""
+    parent = tempfile.gettempdir()
+    room = UNIX_SOCKET_PATH_MAX - len("/smsgate-core-XXXXXXXX/http.sock")
+    return parent if len(os.fsencode(parent)) <= room else "/tmp"

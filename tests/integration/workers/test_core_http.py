@@ -7,6 +7,7 @@ both ways whole; redirects and repeated headers pass unchanged; a core that is g
 import asyncio
 import json
 import os
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from smsgate.constants import UNIX_SOCKET_PATH_MAX
 from smsgate.http.core_proxy import CoreProxy
 from smsgate.workers.core_http import CoreHttp
 
@@ -127,6 +129,22 @@ async def test_redirects_and_repeated_headers_pass_unchanged(through: Through) -
     answer = await through("POST", "/moved")
     assert answer.status_code == 303 and answer.headers["location"] == "/elsewhere"
     assert answer.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    # the cookies were the client's: the next request (another browser's) carries none
+    assert "cookie" not in (await through("GET", "/console/")).json()["headers"]
+
+
+async def test_a_deep_temporary_directory_still_gets_a_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    core = CoreHttp(shows_what_it_got, log_level="warning", log_format="text")
+    await core.start()
+    try:
+        assert len(os.fsencode(core.path)) <= UNIX_SOCKET_PATH_MAX
+    finally:
+        await core.stop()
 
 
 async def test_a_core_that_is_gone_is_a_502(tmp_path: Path) -> None:
