@@ -68,10 +68,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--serve-api-workers",
         type=int,
-        default=0,
+        default=None,
         metavar="N",
         help="run smsgate as `smsgate serve --api-workers N`: one process commits and "
-        "delivers, N processes serve HTTP in front of it (default: one process doing both)",
+        "delivers, N processes serve HTTP in front of it; 0: one process doing both "
+        "(default: plain `smsgate serve`, whose topology follows the CPUs)",
     )
 
 
@@ -91,9 +92,9 @@ def parse(
     topology asked for cannot be run."""
     args = parser.parse_args(argv)
     api_workers = getattr(args, "api_workers", 0)
-    if api_workers < 0 or args.serve_api_workers < 0:
-        parser.error("--api-workers and --serve-api-workers must be at least 1")
-    if api_workers and args.serve_api_workers:
+    if api_workers < 0 or (args.serve_api_workers or 0) < 0:
+        parser.error("--api-workers and --serve-api-workers must not be negative")
+    if api_workers and args.serve_api_workers is not None:
         parser.error("use either --api-workers or --serve-api-workers")
     if api_workers and not (getattr(args, "database_url", None) or "").startswith("postgresql"):
         parser.error(

@@ -24,7 +24,8 @@ class Options:
     smoke: bool = False
     kannel_store: str = "file"
     api_workers: int = 0  # > 0 (PostgreSQL): serve --no-dispatch --workers N + one dispatch
-    serve_api_workers: int = 0  # > 0: serve --api-workers N (one core, N HTTP processes)
+    # None: plain `serve` (its default topology); N: serve --api-workers N (0: one process)
+    serve_api_workers: int | None = None
     access_log: bool = True  # False: the targets' access logs off (serve --no-access-log)
 
     def apply_smoke(self) -> None:

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     simulator_receipt_retry_max_delay: float = Field(default=60.0, gt=0)
     dispatch: bool = True  # run the dispatcher in this process (`serve --no-dispatch`: API only)
     access_log: bool = True
+    # `serve`'s HTTP worker processes in front of the gateway (`serve --api-workers N`);
+    # None: 1 where two or more CPUs are usable and this process dispatches, else 0.
+    api_workers: int | None = Field(default=None, ge=0, le=64)
     # --- HTTP front door (README, "Security") ---
     # Peers whose X-Forwarded-For names the client (addresses or networks, comma-separated).
     # Default none: the peer address is the client, whatever a request's headers say.

@@ -124,6 +124,11 @@ class Cli:
         return result.json_lines()
 
 
+# What `smsgate serve` prints once it answers: uvicorn's line for one process, the core's for
+# the default topology with an API worker (cli/serve.py, `default_api_workers`).
+READY_LINES = ("Uvicorn running on", "API workers on")
+
+
 class Server:
     """`smsgate serve` on a free port, its output copied to `log_path`."""
 
@@ -134,7 +139,7 @@ class Server:
         *,
         dispatch: bool = False,
         extra_args: tuple[str, ...] = (),
-        ready_line: str = "Uvicorn running on",
+        ready_line: str | tuple[str, ...] = READY_LINES,
         env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
@@ -207,13 +212,17 @@ class Server:
             self._eof = True
             self._changed.notify_all()
 
-    def wait_for_line(self, needle: str, *, timeout: float = 30.0, start: int = 0) -> str:
-        """The first output line from index `start` on that contains `needle` (waiting at most
-        `scaled(timeout)` seconds)."""
+    def wait_for_line(
+        self, needle: str | tuple[str, ...], *, timeout: float = 30.0, start: int = 0
+    ) -> str:
+        """The first output line from index `start` on that contains `needle` (or one of
+        them; waiting at most `scaled(timeout)` seconds)."""
+        needles = (needle,) if isinstance(needle, str) else needle
         found: list[str] = []
 
         def seen() -> bool:
-            found[:] = [line for line in self._lines[start:] if needle in line][:1]
+            lines = self._lines[start:]
+            found[:] = [line for line in lines if any(n in line for n in needles)][:1]
             return bool(found) or self._eof
 
         with self._changed:

@@ -22,7 +22,15 @@ import pytest
 
 from smsgate.smpp.pdu import SubmitSm, SubmitSmResp
 from smsgate.smpp.simulator import SmscSession, SmscSimulator
-from tests.e2e.support import SMSGATE, STARTUP_TIMEOUT, SUCCESS, Cli, clean_env, free_port
+from tests.e2e.support import (
+    READY_LINES,
+    SMSGATE,
+    STARTUP_TIMEOUT,
+    SUCCESS,
+    Cli,
+    clean_env,
+    free_port,
+)
 from tests.support.waiting import eventually, scaled
 
 pytestmark = pytest.mark.slow
@@ -134,7 +142,7 @@ class Gateway:
             for line in self.process.stdout:
                 log.write(line)
                 log.flush()
-                if b"Uvicorn running on" in line:
+                if any(ready.encode() in line for ready in READY_LINES):
                     self.ready.set()
         self.ready.set()  # it exited: wait_ready() looks at the process
 

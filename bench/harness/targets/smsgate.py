@@ -52,8 +52,8 @@ class SmsgateTarget(Target):
                 f"serve --no-dispatch --workers {workers} + dispatch"
                 if workers
                 else f"serve --api-workers {self.opts.serve_api_workers}"
-                if self.opts.serve_api_workers
-                else "serve (API + dispatch)"
+                if self.opts.serve_api_workers is not None
+                else f"serve (defaults: --api-workers {_default_api_workers()})"
             ),
             "access_log": self.opts.access_log,
             "binds": self.opts.binds,
@@ -86,7 +86,7 @@ class SmsgateTarget(Target):
             # docs/deployment.md on one box: API-only processes, and one dispatcher
             serve += ["--no-dispatch", "--workers", str(opts.api_workers)]
             return [("smsgate", serve), ("dispatch", [exe, "dispatch"])]
-        if opts.serve_api_workers:
+        if opts.serve_api_workers is not None:
             serve += ["--api-workers", str(opts.serve_api_workers)]
         return [("smsgate", serve)]
 
@@ -138,12 +138,12 @@ class SmsgateTarget(Target):
         healthz = f"http://127.0.0.1:{self.port}/healthz"
         wait_until(lambda: http_ok(healthz), READY_TIMEOUT, "smsgate serve", self.alive)
         sink.wait_binds(opts.binds, 30, self.alive)
-        if opts.serve_api_workers:
+        workers = opts.serve_api_workers
+        if workers:
             # the core starts its API workers after its own start; wait for all of them
+            # (plain `serve`'s one API worker, where it starts one, is what answered /healthz)
             wait_until(
-                lambda: (
-                    descendants_running(pid, "smsgate.workers.worker") >= opts.serve_api_workers
-                ),
+                lambda: descendants_running(pid, "smsgate.workers.worker") >= workers,
                 READY_TIMEOUT,
                 "smsgate API workers",
                 self.alive,
@@ -183,3 +183,10 @@ class SmsgateTarget(Target):
         if self.opts.api_workers:
             text += "\n--- dispatch:\n" + tail(workdir / "dispatch.log")
         return text
+
+
+def _default_api_workers() -> int:
+    """The API workers plain `smsgate serve` starts on this machine (cli/serve.py)."""
+    from smsgate.cli.serve import default_api_workers, usable_cpus
+
+    return default_api_workers(usable_cpus(), workers=1, dispatch=True)

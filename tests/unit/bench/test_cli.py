@@ -10,7 +10,7 @@ def test_no_arguments_give_the_default_options() -> None:
     _, opts = parse(run.parser(), [])
     assert opts == Options()
     assert opts.access_log is True  # smsgate as scripts/run starts it
-    assert (opts.serve_api_workers, opts.api_workers) == (0, 0)
+    assert (opts.serve_api_workers, opts.api_workers) == (None, 0)
 
 
 def test_the_tuned_setups_are_options() -> None:
@@ -32,7 +32,7 @@ def test_smoke_is_one_short_count_bounded_run() -> None:
     ("argv", "message"),
     [
         (["--api-workers", "2"], "--api-workers needs --database-url postgresql"),
-        (["--serve-api-workers", "-1"], "must be at least 1"),
+        (["--serve-api-workers", "-1"], "must not be negative"),
         (
             [
                 "--database-url",

@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from bench.harness.options import Options
 from bench.harness.report import check_runs, fmt, options_title, summarise, write_results
+from bench.harness.targets import smsgate as smsgate_target
 from bench.harness.targets.smsgate import SmsgateTarget
 
 
@@ -53,11 +55,13 @@ def test_every_kind_of_problem_is_named() -> None:
     assert smoke == ["smsgate run 1: ok 300 != sink submits 300 or errors 1 ('FAILURE')"]
 
 
-def test_the_title_names_the_target_setup_and_the_load() -> None:
+def test_the_title_names_the_target_setup_and_the_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smsgate_target, "_default_api_workers", lambda: 1)  # a 2-CPU machine
     title = options_title(SmsgateTarget(Options(runs=2, duration=5)), Options(runs=2, duration=5))
     assert title == (
-        "smsgate (database=sqlite, topology=serve (API + dispatch), access_log=True, binds=1, "
-        "window=500, request_receipts=False): 2 run(s) x 5 s, 50 connections, 1 wrk thread(s)"
+        "smsgate (database=sqlite, topology=serve (defaults: --api-workers 1), access_log=True, "
+        "binds=1, window=500, request_receipts=False): 2 run(s) x 5 s, 50 connections, "
+        "1 wrk thread(s)"
     )
 
 

@@ -46,6 +46,7 @@ def test_the_default_environment_sets_only_where_things_are(
     [
         (Options(access_log=False), [["serve", "--no-access-log"]]),
         (Options(serve_api_workers=2), [["serve", "--api-workers", "2"]]),
+        (Options(serve_api_workers=0), [["serve", "--api-workers", "0"]]),  # one process
         (
             Options(api_workers=2, access_log=False, database_url="postgresql://h/x"),
             [["serve", "--no-access-log", "--no-dispatch", "--workers", "2"], ["dispatch"]],
