@@ -186,7 +186,10 @@ class SmsgateTarget(Target):
 
 
 def _default_api_workers() -> int:
-    """The API workers plain `smsgate serve` starts on this machine (cli/serve.py)."""
-    from smsgate.cli.serve import default_api_workers, usable_cpus
-
+    """The API workers plain `smsgate serve` starts on this machine (cli/serve.py); 0 for a
+    tree from before that default (`bench.ab` runs older trees: their `serve` is one process)."""
+    try:
+        from smsgate.cli.serve import default_api_workers, usable_cpus
+    except ImportError:
+        return 0
     return default_api_workers(usable_cpus(), workers=1, dispatch=True)

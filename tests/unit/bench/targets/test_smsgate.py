@@ -1,11 +1,14 @@
 """smsgate as the benchmark starts it: by default exactly what `scripts/run` starts."""
 
 import shlex
+import sys
+import types
 from pathlib import Path
 
 import pytest
 from bench.harness import REPO
 from bench.harness.options import Options
+from bench.harness.targets import smsgate as smsgate_target
 from bench.harness.targets.smsgate import SmsgateTarget
 
 
@@ -68,3 +71,13 @@ def test_describe_says_what_ran() -> None:
     config = SmsgateTarget(Options(serve_api_workers=1, access_log=False)).describe()
     assert config["topology"] == "serve --api-workers 1"
     assert config["access_log"] is False
+
+
+def test_an_older_tree_without_the_default_topology_is_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`bench.ab` runs trees from before `default_api_workers`: their `serve` is one process."""
+    monkeypatch.setitem(sys.modules, "smsgate.cli.serve", types.ModuleType("smsgate.cli.serve"))
+    assert smsgate_target._default_api_workers() == 0
+    title = SmsgateTarget(Options()).describe()["topology"]
+    assert title == "serve (defaults: --api-workers 0)"
