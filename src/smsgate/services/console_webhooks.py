@@ -14,7 +14,6 @@ store/console_reveals.py) is in the database, so whichever process answers the r
 it; the token is kept as its SHA-256, the secret is read from the endpoint when shown.
 """
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from smsgate.constants import CONSOLE_PAGE_ROWS, CONSOLE_SECRET_KEPT_SECONDS
 from smsgate.domain.console import DeliveryRow, Viewer
 from smsgate.domain.history import may_be_serial_id
 from smsgate.domain.webhook import Endpoint
+from smsgate.services.console_auth import token_hash
 from smsgate.services.errors import InvalidInput, NotFound
 from smsgate.services.webhooks import Webhooks
 
@@ -103,7 +103,7 @@ class ConsoleWebhooks:
         token = secrets.token_urlsafe(16)
         now = self._clock()
         await self._reveals.keep(
-            _hash(token), viewer.csrf, endpoint.id, now, now - CONSOLE_SECRET_KEPT_SECONDS
+            token_hash(token), viewer.csrf, endpoint.id, now, now - CONSOLE_SECRET_KEPT_SECONDS
         )
         return token
 
@@ -114,7 +114,7 @@ class ConsoleWebhooks:
         if not token:
             return None
         kept_since = self._clock() - CONSOLE_SECRET_KEPT_SECONDS
-        endpoint_id = await self._reveals.take(_hash(token), viewer.csrf, kept_since)
+        endpoint_id = await self._reveals.take(token_hash(token), viewer.csrf, kept_since)
         if endpoint_id is None:
             return None
         try:
@@ -159,7 +159,3 @@ class ConsoleWebhooks:
         if not found.endpoint_live:
             raise InvalidInput(f"the endpoint of delivery {delivery_id} was removed")
         return await self._webhooks.replay(delivery_id, realm)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -46,29 +46,24 @@ class MessageRetention:
         self._clock = clock
         self._every = every
         self._batch = batch
-        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.passes = 0  # passes finished, for tests and logs
 
     def start(self) -> None:
         if self._days > 0 and self._task is None:
-            self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name="smsgate-message-retention")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            self._stopping.set()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
+        while True:  # until `stop` cancels it
             await self.run_pass()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._every):
-                    await self._stopping.wait()
+            await asyncio.sleep(self._every)
 
     async def run_pass(self) -> int:
         """One pass over the messages; returns how many it deleted."""
